@@ -1,0 +1,44 @@
+package io.longnet.cli;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** The {@code longnet} command line: one subcommand per task; a bad input exits non-zero with one line. */
+public final class Main {
+
+    private static final String USAGE = String.join("\n",
+            "usage: longnet COMMAND [--flag value ...]",
+            "  forward --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N]",
+            "  init    --config CONFIG.json --seed S --out DIR",
+            "  bench   [--seconds S]   ND4J gemm, dilated attention and streaming decoder throughput");
+
+    private Main() {
+    }
+
+    public static void main(String[] argv) {
+        System.exit(run(argv));
+    }
+
+    static int run(String[] argv) {
+        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("help")) {
+            System.out.println(USAGE);
+            return argv.length == 0 ? 2 : 0;
+        }
+        List<String> rest = Arrays.asList(argv).subList(1, argv.length);
+        try {
+            switch (argv[0]) {
+                case "forward" -> ForwardCommand.run(rest);
+                case "init" -> System.out.println("wrote model " + InitCommand.run(rest).fingerprint());
+                case "bench" -> BenchCommand.run(rest);
+                default -> throw new Args.UsageException("unknown command \"" + argv[0] + "\"\n" + USAGE);
+            }
+            return 0;
+        } catch (Args.UsageException | IllegalArgumentException e) {
+            System.err.println("longnet " + argv[0] + ": " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            System.err.println("longnet " + argv[0] + ": " + e);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.longnet.kafka;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the model made of one document (wire format v1).
+ *
+ * @param id            the document id
+ * @param stream        the stream the document belongs to
+ * @param firstPosition stream position of the document's first token
+ * @param tokenCount    number of tokens of the document
+ * @param meanNll       mean negative log-likelihood of the document's tokens, in nats
+ * @param perplexity    exp(meanNll)
+ * @param topNext       the most likely next tokens after the document, most likely first
+ */
+public record PredictionOut(String id, String stream, long firstPosition, int tokenCount,
+                            double meanNll, double perplexity, List<TopToken> topNext) {
+    static final String TYPE = "PredictionOut";
+    static final String ID = "id";
+    static final String STREAM = "stream";
+    static final String FIRST_POSITION = "firstPosition";
+    static final String TOKEN_COUNT = "tokenCount";
+    static final String MEAN_NLL = "meanNll";
+    static final String PERPLEXITY = "perplexity";
+    static final String TOP_NEXT = "topNext";
+
+    public PredictionOut {
+        Checks.nonEmpty(id, ID);
+        Checks.nonEmpty(stream, STREAM);
+        Checks.nonNegative(firstPosition, FIRST_POSITION);
+        Checks.positive(tokenCount, TOKEN_COUNT);
+        // Only finiteness: float round-off can push a near-certain document's NLL a hair below 0.
+        Checks.finite(meanNll, MEAN_NLL);
+        Checks.finite(perplexity, PERPLEXITY);
+        if (topNext == null) {
+            throw new IllegalArgumentException(TOP_NEXT + " must not be null");
+        }
+        topNext = List.copyOf(topNext);
+    }
+
+    /** UTF-8 JSON; doubles are written as {@link Double#toString(double)} and read back bit-exact. */
+    public byte[] toJson() {
+        ObjectNode node = WireJson.newRecord()
+                .put(ID, id)
+                .put(STREAM, stream)
+                .put(FIRST_POSITION, firstPosition)
+                .put(TOKEN_COUNT, tokenCount)
+                .put(MEAN_NLL, meanNll)
+                .put(PERPLEXITY, perplexity);
+        ArrayNode tokens = node.putArray(TOP_NEXT);
+        for (TopToken token : topNext) {
+            token.writeTo(tokens.addObject());
+        }
+        return WireJson.toBytes(node);
+    }
+
+    /** @throws WireFormatException naming the field and what was found, if the bytes are not a v1 PredictionOut */
+    public static PredictionOut fromJson(byte[] json) {
+        return WireJson.readRecord(TYPE, json, node -> new PredictionOut(
+                WireJson.requiredString(node, ID),
+                WireJson.requiredString(node, STREAM),
+                WireJson.requiredLong(node, FIRST_POSITION),
+                WireJson.requiredInt(node, TOKEN_COUNT),
+                WireJson.requiredDouble(node, MEAN_NLL),
+                WireJson.requiredDouble(node, PERPLEXITY),
+                readTopNext(node)));
+    }
+
+    private static List<TopToken> readTopNext(ObjectNode node) {
+        ArrayNode array = WireJson.requiredArray(node, TOP_NEXT);
+        List<TopToken> tokens = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            String name = TOP_NEXT + "[" + i + "]";
+            tokens.add(TopToken.read(WireJson.object(array.get(i), name), name));
+        }
+        return tokens;
+    }
+}

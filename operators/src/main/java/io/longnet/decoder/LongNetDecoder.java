@@ -1,0 +1,116 @@
+package io.longnet.decoder;
+
+import io.longnet.attention.Arrays2;
+import io.longnet.attention.AttentionState;
+import io.longnet.model.ModelConfig;
+import io.longnet.model.ModelWeights;
+import io.longnet.model.WeightLayout;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * torchscale's LongNetDecoder on ND4J (spec section 4), stateless and thread-confined per stream via
+ * {@link DecoderState}: {@code forward} of a chunk at the state's position gives that chunk's features and
+ * logits and advances the state. One chunk holding the whole sequence is the full forward pass.
+ * Notation: n tokens, E width, V vocabulary.
+ */
+public final class LongNetDecoder {
+
+    static {
+        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+    }
+
+    private final ModelConfig config;
+    private final float[] embedTokens;       // [V, E] row-major
+    private final INDArray outputWeightT;    // [E, V]
+    private final LayerNorm embeddingNorm;   // layernorm_embedding only
+    private final LayerNorm finalNorm;       // pre-LN only
+    private final DecoderLayer[] layers;
+
+    public LongNetDecoder(ModelWeights weights) {
+        this.config = weights.config();
+        ModelConfig c = config;
+        this.embedTokens = weights.get(WeightLayout.EMBED);
+        this.outputWeightT = Arrays2.transposed(weights.get(WeightLayout.OUTPUT), c.vocabSize(), c.embedDim());
+        this.embeddingNorm = c.layernormEmbedding() ? DecoderLayer.norm(c, weights, "layernorm_embedding") : null;
+        this.finalNorm = c.normalizeBefore() ? DecoderLayer.norm(c, weights, "layer_norm") : null;
+        this.layers = new DecoderLayer[c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = new DecoderLayer(c, weights, i);
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public DecoderState newState() {
+        return newStateAt(0);
+    }
+
+    /**
+     * The state of a stream at a position where every branch's segment closes (a multiple of every w_i): no
+     * kept rows. For streams that start mid-corpus and for tests far along a stream.
+     */
+    public DecoderState newStateAt(long position) {
+        for (Integer w : config.schedule().segmentLengths()) {
+            if (position < 0 || position % w != 0) {
+                throw new IllegalArgumentException("a stream can start empty only at a multiple of every "
+                        + "segment_length " + config.schedule().segmentLengths() + ", got position " + position);
+            }
+        }
+        AttentionState[] perLayer = new AttentionState[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            perLayer[i] = layers[i].newState();
+        }
+        DecoderState state = new DecoderState(config, perLayer);
+        state.advance(position);
+        return state;
+    }
+
+    /**
+     * Runs tokens at positions [state.position(), + n) and advances the state by n.
+     *
+     * @param tokens        [n] token ids in [0, V)
+     * @param computeLogits false to skip the output projection (features only)
+     */
+    public DecoderOutput forward(int[] tokens, DecoderState state, boolean computeLogits) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("a chunk needs at least one token");
+        }
+        long first = state.position();
+        INDArray x = embed(tokens); // [n, E]
+        for (int i = 0; i < layers.length; i++) {
+            x = layers[i].forward(x, first, state.layer(i));
+        }
+        if (finalNorm != null) {
+            x = finalNorm.apply(x);
+        }
+        state.advance(tokens.length);
+        return new DecoderOutput(x, computeLogits ? logits(x) : null);
+    }
+
+    /** Logits for feature rows: [rows, E] to [rows, V]. */
+    public INDArray logits(INDArray features) {
+        return features.mmul(outputWeightT);
+    }
+
+    private INDArray embed(int[] tokens) {
+        int e = config.embedDim();
+        float scale = (float) config.embedScale();
+        float[] x = new float[tokens.length * e]; // [n, E]
+        for (int i = 0; i < tokens.length; i++) {
+            int id = tokens[i];
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token " + i + " of the chunk has id " + id
+                        + ", outside the model's vocab_size " + config.vocabSize());
+            }
+            for (int d = 0; d < e; d++) {
+                x[i * e + d] = embedTokens[id * e + d] * scale;
+            }
+        }
+        INDArray out = Arrays2.matrix(x, tokens.length, e);
+        return embeddingNorm == null ? out : embeddingNorm.apply(out);
+    }
+}

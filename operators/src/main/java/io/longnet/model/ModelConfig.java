@@ -1,0 +1,102 @@
+package io.longnet.model;
+
+/**
+ * A LongNet decoder's shape and options, named after torchscale's DecoderConfig keys (spec section 4).
+ * Immutable and validated at construction: every error names the key and the value.
+ *
+ * @param vocabSize                     vocab_size
+ * @param embedDim                      decoder_embed_dim (E)
+ * @param heads                         decoder_attention_heads (H); E must be a multiple of H
+ * @param ffnDim                        decoder_ffn_embed_dim (F)
+ * @param layers                        decoder_layers
+ * @param schedule                      segment_length + dilated_ratio (+ our longnet_head_offsets)
+ * @param normalizeBefore               decoder_normalize_before (pre-LN); false is post-LN
+ * @param subln                         subln: inner_attn_ln and ffn_layernorm
+ * @param deepnorm                      deepnorm: residual scaled by alpha = (2 * layers)^(1/4)
+ * @param activation                    activation_fn
+ * @param noScaleEmbedding              no_scale_embedding (embed_scale = 1, else sqrt(E))
+ * @param layernormEmbedding            layernorm_embedding
+ * @param layernormEps                  layernorm_eps
+ * @param xpos                          xpos_rel_pos
+ * @param xposScaleBase                 xpos_scale_base
+ * @param shareInputOutputEmbed         share_decoder_input_output_embed
+ */
+public record ModelConfig(
+        int vocabSize,
+        int embedDim,
+        int heads,
+        int ffnDim,
+        int layers,
+        DilationSchedule schedule,
+        boolean normalizeBefore,
+        boolean subln,
+        boolean deepnorm,
+        Activation activation,
+        boolean noScaleEmbedding,
+        boolean layernormEmbedding,
+        double layernormEps,
+        boolean xpos,
+        double xposScaleBase,
+        boolean shareInputOutputEmbed) {
+
+    public ModelConfig {
+        requirePositive("vocab_size", vocabSize);
+        requirePositive("decoder_embed_dim", embedDim);
+        requirePositive("decoder_attention_heads", heads);
+        requirePositive("decoder_ffn_embed_dim", ffnDim);
+        requirePositive("decoder_layers", layers);
+        if (embedDim % heads != 0) {
+            throw new IllegalArgumentException("decoder_embed_dim " + embedDim
+                    + " is not a multiple of decoder_attention_heads " + heads);
+        }
+        if (schedule == null) {
+            throw new IllegalArgumentException("segment_length and dilated_ratio must be set");
+        }
+        if (activation == null) {
+            throw new IllegalArgumentException("activation_fn must be set");
+        }
+        if (!(layernormEps > 0) || Double.isInfinite(layernormEps)) {
+            throw new IllegalArgumentException("layernorm_eps must be a positive number, got " + layernormEps);
+        }
+        if (xpos && (embedDim / heads) % 2 != 0) {
+            throw new IllegalArgumentException("xpos_rel_pos needs an even head width, but decoder_embed_dim "
+                    + embedDim + " / decoder_attention_heads " + heads + " = " + embedDim / heads);
+        }
+        if (!(xposScaleBase > 0) || Double.isInfinite(xposScaleBase)) {
+            throw new IllegalArgumentException("xpos_scale_base must be a positive number, got " + xposScaleBase);
+        }
+        if (deepnorm && normalizeBefore) {
+            throw new IllegalArgumentException("deepnorm true needs decoder_normalize_before false "
+                    + "(torchscale's DecoderConfig forces post-LN with deepnorm)");
+        }
+        if (subln && !normalizeBefore) {
+            throw new IllegalArgumentException("subln true needs decoder_normalize_before true "
+                    + "(torchscale's DecoderConfig forces pre-LN with subln)");
+        }
+    }
+
+    private static void requirePositive(String key, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(key + " must be positive, got " + value);
+        }
+    }
+
+    /** D = E / H. */
+    public int headDim() {
+        return embedDim / heads;
+    }
+
+    public double embedScale() {
+        return noScaleEmbedding ? 1.0 : Math.sqrt(embedDim);
+    }
+
+    /** The residual scale: torchscale's decoder-only deepnorm alpha, else 1. */
+    public double residualAlpha() {
+        return deepnorm ? Math.pow(2.0 * layers, 0.25) : 1.0;
+    }
+
+    /** The most floats the streaming state may hold at any position: layers x sum_i ceil(w_i/r_i) x 2E. */
+    public long maxStateFloats() {
+        return layers * schedule.maxKeptRowsPerLayer() * 2L * embedDim;
+    }
+}

@@ -1,0 +1,280 @@
+package io.longnet.text;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One stream's token sequence {@code SEP d1 SEP d2 SEP d3 ...}, cut into chunks for the decoder.
+ * Plain data: the Flink operator keeps it as {@link #toBytes()} in keyed state.
+ *
+ * <p>Notation: C = chunk-size; positions are stream positions (long, 0-based); the pending tokens
+ * are positions [nextChunkPosition, endPosition).
+ *
+ * <p>Cut rule: a chunk never ends with a separator, because the row of the separator is what scores
+ * the document's first token, and that row must be in the same chunk as the token. Since documents
+ * are never empty, the token after a separator is always its document's first token, so when the
+ * C-th pending token is a separator the chunk is cut one token earlier (C - 1 tokens).
+ */
+public final class StreamChunker {
+
+    private static final byte FORMAT_VERSION = 1;
+    private static final int SEP = CorpusTokenizer.SEPARATOR_ID;
+
+    private final ChunkerConfig config;
+    private long nextChunkPosition;            // position of pending[0]
+    private int[] pending;                     // [capacity]; the first pendingCount entries are live
+    private int pendingCount;
+    private final List<PendingDoc> docs;       // documents with tokens not yet in a chunk, in order
+
+    /** A document with at least one token not yet emitted; its separator is at firstPosition - 1. */
+    private record PendingDoc(String docId, long firstPosition, int tokenCount) {
+        long endPosition() {
+            return firstPosition + tokenCount;
+        }
+    }
+
+    /** A new stream: nothing appended, the first separator will be position 0. */
+    public StreamChunker(ChunkerConfig config) {
+        this(config, 0L, new int[16], 0, new ArrayList<>());
+    }
+
+    private StreamChunker(ChunkerConfig config, long nextChunkPosition, int[] pending, int pendingCount,
+            List<PendingDoc> docs) {
+        if (config == null) {
+            throw new IllegalArgumentException("chunker config must be set");
+        }
+        this.config = config;
+        this.nextChunkPosition = nextChunkPosition;
+        this.pending = pending;
+        this.pendingCount = pendingCount;
+        this.docs = docs;
+    }
+
+    public ChunkerConfig config() {
+        return config;
+    }
+
+    /** Position of the first token not yet emitted in a chunk. */
+    public long nextChunkPosition() {
+        return nextChunkPosition;
+    }
+
+    /** Position the next appended token (the next separator) will get. */
+    public long endPosition() {
+        return nextChunkPosition + pendingCount;
+    }
+
+    public int pendingTokenCount() {
+        return pendingCount;
+    }
+
+    /** Appends {@code SEP docTokens}. The tokens must be ordinary ids (never the separator). */
+    public void append(String docId, int[] docTokens) {
+        checkDocument(docId, docTokens);
+        long docFirstPosition = endPosition() + 1;
+        ensureCapacity(pendingCount + 1 + docTokens.length);
+        pending[pendingCount++] = SEP;
+        System.arraycopy(docTokens, 0, pending, pendingCount, docTokens.length);
+        pendingCount += docTokens.length;
+        docs.add(new PendingDoc(docId, docFirstPosition, docTokens.length));
+    }
+
+    /** Emits chunks of C tokens (C - 1 where the cut rule applies) while at least C tokens are pending. */
+    public List<Chunk> drainFull() {
+        List<Chunk> chunks = new ArrayList<>();
+        int consumed = 0;
+        while (pendingCount - consumed >= config.maxChunkTokens()) {
+            Chunk chunk = cut(consumed, fullChunkLength(consumed));
+            chunks.add(chunk);
+            consumed += chunk.length();
+        }
+        discard(consumed);
+        return chunks;
+    }
+
+    /**
+     * Emits every pending token as one chunk (the latency timer's path). Call {@link #drainFull()}
+     * after each append, so that fewer than C tokens are pending here. The pending tokens always end
+     * with a document token, so the cut rule holds.
+     */
+    public Optional<Chunk> flush() {
+        if (pendingCount == 0) {
+            return Optional.empty();
+        }
+        if (pendingCount > config.maxChunkTokens()) {
+            throw new IllegalStateException("flush with " + pendingCount + " pending tokens > chunk-size "
+                    + config.maxChunkTokens() + ": call drainFull() after append()");
+        }
+        Chunk chunk = cut(0, pendingCount);
+        discard(pendingCount);
+        return Optional.of(chunk);
+    }
+
+    private static void checkDocument(String docId, int[] docTokens) {
+        if (docId == null) {
+            throw new IllegalArgumentException("docId must not be null");
+        }
+        if (docTokens == null || docTokens.length == 0) {
+            throw new IllegalArgumentException("document '" + docId + "' has no tokens; empty documents"
+                    + " must be rejected before chunking");
+        }
+        for (int i = 0; i < docTokens.length; i++) {
+            if (docTokens[i] < 0 || docTokens[i] == SEP) {
+                throw new IllegalArgumentException("document '" + docId + "' token " + i + " has id "
+                        + docTokens[i] + "; document tokens must be ordinary ids (encode as ordinary text)");
+            }
+        }
+    }
+
+    /** C, or C - 1 when the C-th token from {@code start} is a separator. */
+    private int fullChunkLength(int start) {
+        int length = config.maxChunkTokens();
+        return pending[start + length - 1] == SEP ? length - 1 : length;
+    }
+
+    /** The chunk of pending[start, start + length), with the document pieces it holds. */
+    private Chunk cut(int start, int length) {
+        long first = nextChunkPosition + start;
+        long end = first + length;
+        List<DocSpan> spans = new ArrayList<>();
+        for (PendingDoc doc : docs) {
+            if (doc.firstPosition() >= end) {
+                break;
+            }
+            long lo = Math.max(doc.firstPosition(), first);
+            long hi = Math.min(doc.endPosition(), end);
+            if (lo < hi) {
+                spans.add(new DocSpan(doc.docId(), doc.firstPosition(), doc.tokenCount(),
+                        (int) (lo - first), (int) (hi - lo), doc.firstPosition() >= first, doc.endPosition() <= end));
+            }
+        }
+        return new Chunk(first, Arrays.copyOfRange(pending, start, start + length), spans);
+    }
+
+    /** Drops the first {@code count} pending tokens and the documents now fully emitted. */
+    private void discard(int count) {
+        int remaining = pendingCount - count;
+        // Give back the room a very long document needed; keep enough for a chunk plus a document.
+        int[] target = pending.length > 4 * (remaining + config.maxChunkTokens()) + 64
+                ? new int[2 * (remaining + config.maxChunkTokens())]
+                : pending;
+        System.arraycopy(pending, count, target, 0, remaining);
+        pending = target;
+        pendingCount = remaining;
+        nextChunkPosition += count;
+        docs.removeIf(doc -> doc.endPosition() <= nextChunkPosition);
+    }
+
+    private void ensureCapacity(int needed) {
+        if (needed > pending.length) {
+            pending = Arrays.copyOf(pending, Math.max(needed, 2 * pending.length));
+        }
+    }
+
+    /** Format v1: version, chunk-size, nextChunkPosition, pending tokens, pending documents. */
+    public byte[] toBytes() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + 4 * pendingCount + 32 * docs.size());
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(FORMAT_VERSION);
+            out.writeInt(config.maxChunkTokens());
+            out.writeLong(nextChunkPosition);
+            out.writeInt(pendingCount);
+            for (int i = 0; i < pendingCount; i++) {
+                out.writeInt(pending[i]);
+            }
+            out.writeInt(docs.size());
+            for (PendingDoc doc : docs) {
+                writeString(out, doc.docId());
+                out.writeLong(doc.firstPosition());
+                out.writeInt(doc.tokenCount());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Restores a chunker with the chunk-size it was saved with. */
+    public static StreamChunker fromBytes(byte[] bytes) {
+        return fromBytes(bytes, null);
+    }
+
+    /**
+     * Restores a chunker; a non-null {@code config} replaces the saved chunk-size (the pending
+     * tokens are simply cut by the new size from here on).
+     */
+    public static StreamChunker fromBytes(byte[] bytes, ChunkerConfig config) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            StreamChunker chunker = read(in, config);
+            if (in.available() > 0) {
+                throw new IllegalArgumentException("StreamChunker state has " + in.available() + " trailing bytes");
+            }
+            return chunker;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("StreamChunker state is truncated or corrupt (" + bytes.length
+                    + " bytes)", e);
+        }
+    }
+
+    private static StreamChunker read(DataInputStream in, ChunkerConfig override) throws IOException {
+        byte version = in.readByte();
+        if (version != FORMAT_VERSION) {
+            throw new IllegalArgumentException("StreamChunker state has format version " + version
+                    + ", this code reads version " + FORMAT_VERSION);
+        }
+        ChunkerConfig saved = new ChunkerConfig(in.readInt());
+        long nextChunkPosition = in.readLong();
+        int pendingCount = checkCount(in, in.readInt(), Integer.BYTES, "pending token count");
+        int[] pending = new int[Math.max(16, pendingCount)];
+        for (int i = 0; i < pendingCount; i++) {
+            pending[i] = in.readInt();
+        }
+        int docCount = checkCount(in, in.readInt(), 1, "pending document count");
+        List<PendingDoc> docs = new ArrayList<>(docCount);
+        for (int i = 0; i < docCount; i++) {
+            docs.add(new PendingDoc(readString(in), in.readLong(), in.readInt()));
+        }
+        checkConsistent(nextChunkPosition, pendingCount, docs);
+        return new StreamChunker(override != null ? override : saved, nextChunkPosition, pending, pendingCount, docs);
+    }
+
+    /** The pending tokens must end exactly where the last pending document ends. */
+    private static void checkConsistent(long nextChunkPosition, int pendingCount, List<PendingDoc> docs) {
+        long end = nextChunkPosition + pendingCount;
+        long docsEnd = docs.isEmpty() ? nextChunkPosition : docs.get(docs.size() - 1).endPosition();
+        if (nextChunkPosition < 0 || docsEnd != end) {
+            throw new IllegalArgumentException("StreamChunker state is inconsistent: pending tokens end at "
+                    + end + " but pending documents end at " + docsEnd);
+        }
+    }
+
+    /** Rejects a count that is negative or larger than the bytes left could hold (corrupt state). */
+    private static int checkCount(DataInputStream in, int count, int bytesEach, String what) throws IOException {
+        if (count < 0 || (long) count * bytesEach > in.available()) {
+            throw new IllegalArgumentException("StreamChunker state has " + what + " " + count
+                    + " with " + in.available() + " bytes left");
+        }
+        return count;
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(utf8.length);
+        out.write(utf8);
+    }
+
+    private static String readString(DataInputStream in) throws IOException {
+        byte[] utf8 = new byte[checkCount(in, in.readInt(), 1, "docId length")];
+        in.readFully(utf8);
+        return new String(utf8, StandardCharsets.UTF_8);
+    }
+}

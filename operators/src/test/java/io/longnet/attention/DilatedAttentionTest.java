@@ -1,0 +1,180 @@
+package io.longnet.attention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.longnet.model.DilationSchedule;
+import io.longnet.model.HeadOffsetRule;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class DilatedAttentionTest {
+
+    @Test
+    void headOffsetsFollowTorchscaleGroups() {
+        assertThat(offsets(4, 2, HeadOffsetRule.GROUPED)).containsExactly(0, 0, 1, 1);
+        assertThat(offsets(3, 2, HeadOffsetRule.GROUPED)).containsExactly(0, 0, 1);
+        assertThat(offsets(6, 4, HeadOffsetRule.GROUPED)).containsExactly(0, 0, 1, 1, 2, 2);
+        assertThat(offsets(2, 4, HeadOffsetRule.GROUPED)).containsExactly(0, 1);
+        assertThat(offsets(6, 4, HeadOffsetRule.MODULO)).containsExactly(0, 1, 2, 3, 0, 1);
+    }
+
+    private static int[] offsets(int heads, int r, HeadOffsetRule rule) {
+        return IntStream.range(0, heads).map(h -> rule.offset(h, heads, r)).toArray();
+    }
+
+    @Test
+    void firstKeptRowIsTheNextRowOnTheHeadsGrid() {
+        assertThat(DilatedAttention.firstKeptRow(0, 1, 3)).isEqualTo(1);
+        assertThat(DilatedAttention.firstKeptRow(2, 1, 3)).isEqualTo(4);
+        assertThat(DilatedAttention.firstKeptRow(4, 1, 3)).isEqualTo(4);
+        assertThat(DilatedAttention.firstKeptRow(5, 0, 2)).isEqualTo(6);
+    }
+
+    record Case(String name, List<Integer> w, List<Integer> r, int heads, int headDim, int n, HeadOffsetRule rule) {
+    }
+
+    static List<Case> cases() {
+        return List.of(
+                new Case("several branches", List.of(4, 8, 16), List.of(1, 2, 4), 4, 4, 40, HeadOffsetRule.GROUPED),
+                new Case("r does not divide w", List.of(6, 10), List.of(4, 3), 4, 4, 37, HeadOffsetRule.GROUPED),
+                new Case("H not a multiple of r", List.of(8, 12), List.of(1, 4), 6, 2, 30, HeadOffsetRule.GROUPED),
+                new Case("H < r", List.of(8, 16), List.of(2, 4), 2, 4, 33, HeadOffsetRule.GROUPED),
+                new Case("shorter than w", List.of(64, 128), List.of(2, 4), 4, 4, 20, HeadOffsetRule.GROUPED),
+                new Case("r > w", List.of(3, 5), List.of(4, 8), 8, 2, 21, HeadOffsetRule.GROUPED),
+                new Case("paper's h mod r", List.of(4, 9), List.of(2, 3), 4, 4, 31, HeadOffsetRule.MODULO),
+                new Case("long segment, query blocks", List.of(600), List.of(1), 2, 4, 700, HeadOffsetRule.GROUPED));
+    }
+
+    @Test
+    void fastKernelMatchesThePlainLoopReferenceOnRandomSchedules() {
+        Random rnd = new Random(7);
+        for (Case c : cases()) {
+            DilationSchedule schedule = DilationSchedule.of(c.w(), c.r(), c.rule());
+            int e = c.heads() * c.headDim();
+            double[][] q = random(rnd, c.n(), e);
+            double[][] k = random(rnd, c.n(), e);
+            double[][] v = random(rnd, c.n(), e);
+            double[][] expected = DilatedAttentionReference.attend(q, k, v, c.heads(), schedule, null);
+            DilatedAttention fast = new DilatedAttention(schedule, c.heads(), c.headDim(), null);
+            float[] got = fast.attend(pack(q, k, v), c.n(), 0, fast.newState());
+            assertClose(c.name(), got, expected, 2e-5);
+        }
+    }
+
+    @Test
+    void anyChunkingEqualsOnePass() {
+        Random rnd = new Random(11);
+        for (Case c : cases()) {
+            DilationSchedule schedule = DilationSchedule.of(c.w(), c.r(), c.rule());
+            int e = c.heads() * c.headDim();
+            float[] qkv = pack(random(rnd, c.n(), e), random(rnd, c.n(), e), random(rnd, c.n(), e));
+            DilatedAttention fast = new DilatedAttention(schedule, c.heads(), c.headDim(), null);
+            float[] whole = fast.attend(qkv, c.n(), 0, fast.newState());
+            AttentionState state = fast.newState();
+            long bound = schedule.maxKeptRowsPerLayer() * 2L * e;
+            int pos = 0;
+            while (pos < c.n()) {
+                int len = Math.min(c.n() - pos, 1 + rnd.nextInt(9));
+                float[] part = new float[len * 3 * e];
+                System.arraycopy(qkv, pos * 3 * e, part, 0, part.length);
+                float[] out = fast.attend(part, len, pos, state);
+                for (int i = 0; i < len * e; i++) {
+                    assertThat(out[i]).as("%s position %d", c.name(), pos + i / e)
+                            .isCloseTo(whole[pos * e + i], org.assertj.core.data.Offset.offset(1e-5f));
+                }
+                assertThat(state.keptFloats()).as(c.name()).isLessThanOrEqualTo(bound);
+                pos += len;
+            }
+        }
+    }
+
+    @Test
+    void xposWithSegmentRelativePositionsEqualsTorchscalesAbsolutePositions() {
+        Random rnd = new Random(3);
+        DilationSchedule schedule = DilationSchedule.of(List.of(8, 16), List.of(1, 2), HeadOffsetRule.GROUPED);
+        int heads = 2;
+        int d = 8;
+        float[] zeta = new float[d / 2];
+        for (int i = 0; i < zeta.length; i++) {
+            zeta[i] = (float) ((2.0 * i + 0.4 * d) / (1.4 * d));
+        }
+        XPos xpos = new XPos(zeta, 16); // a small base makes the scale matter within a few segments
+        int n = 48;
+        double[][] q = random(rnd, n, heads * d);
+        double[][] k = random(rnd, n, heads * d);
+        double[][] v = random(rnd, n, heads * d);
+        double[][] expected = DilatedAttentionReference.attend(q, k, v, heads, schedule, xpos);
+        DilatedAttention fast = new DilatedAttention(schedule, heads, d, xpos);
+        assertClose("xpos", fast.attend(pack(q, k, v), n, 0, fast.newState()), expected, 5e-5);
+    }
+
+    @Test
+    void stateRoundTripsThroughBytes() throws Exception {
+        Random rnd = new Random(5);
+        DilationSchedule schedule = DilationSchedule.of(List.of(8, 12), List.of(2, 3), HeadOffsetRule.GROUPED);
+        DilatedAttention fast = new DilatedAttention(schedule, 3, 4, null);
+        float[] qkv = pack(random(rnd, 20, 12), random(rnd, 20, 12), random(rnd, 20, 12));
+        AttentionState state = fast.newState();
+        fast.attend(java.util.Arrays.copyOf(qkv, 11 * 36), 11, 0, state);
+        var bytes = new java.io.ByteArrayOutputStream();
+        state.write(new java.io.DataOutputStream(bytes));
+        AttentionState restored = fast.newState();
+        restored.read(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+        float[] rest = java.util.Arrays.copyOfRange(qkv, 11 * 36, 20 * 36);
+        assertThat(fast.attend(rest, 9, 11, restored)).containsExactly(fast.attend(rest, 9, 11, state));
+    }
+
+    @Test
+    void restoringRowsBeyondTheSegmentBoundFails() throws Exception {
+        DilationSchedule schedule = DilationSchedule.of(List.of(4), List.of(2), HeadOffsetRule.GROUPED);
+        AttentionState state = new AttentionState(schedule, 1, 2);
+        var bytes = new java.io.ByteArrayOutputStream();
+        new java.io.DataOutputStream(bytes).writeInt(3);
+        assertThatThrownBy(() -> state.read(new java.io.DataInputStream(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))))
+                .hasMessageContaining("3 rows").hasMessageContaining("at most 2");
+    }
+
+    static double[][] random(Random rnd, int n, int e) {
+        double[][] x = new double[n][e];
+        for (double[] row : x) {
+            for (int i = 0; i < e; i++) {
+                row[i] = (float) rnd.nextGaussian(); // float-representable, so both paths see the same inputs
+            }
+        }
+        return x;
+    }
+
+    /** [n, 3E] row-major: q, k, v side by side, as the projection produces them. */
+    static float[] pack(double[][] q, double[][] k, double[][] v) {
+        int n = q.length;
+        int e = q[0].length;
+        float[] out = new float[n * 3 * e];
+        for (int p = 0; p < n; p++) {
+            for (int i = 0; i < e; i++) {
+                out[p * 3 * e + i] = (float) q[p][i];
+                out[p * 3 * e + e + i] = (float) k[p][i];
+                out[p * 3 * e + 2 * e + i] = (float) v[p][i];
+            }
+        }
+        return out;
+    }
+
+    static void assertClose(String what, float[] got, double[][] expected, double tol) {
+        int e = expected[0].length;
+        List<String> bad = new ArrayList<>();
+        for (int p = 0; p < expected.length; p++) {
+            for (int i = 0; i < e; i++) {
+                double diff = Math.abs(got[p * e + i] - expected[p][i]);
+                if (!(diff <= tol * (1 + Math.abs(expected[p][i]))) && bad.size() < 5) {
+                    bad.add("[" + p + "," + i + "] got " + got[p * e + i] + " expected " + expected[p][i]);
+                }
+            }
+        }
+        assertThat(bad).as(what).isEmpty();
+    }
+}

@@ -1,0 +1,121 @@
+package io.longnet.text;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingType;
+import com.knuddels.jtokkit.api.IntArrayList;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CorpusTokenizerTest {
+
+    private final CorpusTokenizer tokenizer = CorpusTokenizer.cl100k();
+
+    @Test
+    void encodesWidelyKnownCl100kIds() {
+        // Published tiktoken cl100k_base values.
+        assertThat(tokenizer.encode("hello world")).containsExactly(15339, 1917);
+        assertThat(tokenizer.encode("The quick brown fox jumps over the lazy dog."))
+                .containsExactly(791, 4062, 14198, 39935, 35308, 927, 279, 16053, 5679, 13);
+    }
+
+    @Test
+    void goldenTokenIdsOfFixedText() {
+        // Computed once with jtokkit 1.1.0; a tokenizer change that moves any id fails here.
+        assertThat(tokenizer.encode("LongNet scales sequence length to 1,000,000,000 tokens."))
+                .containsExactly(6720, 7099, 29505, 8668, 3160, 311, 220, 16, 11, 931, 11, 931, 11, 931, 11460, 13);
+        assertThat(tokenizer.encode("héllo 日本 😀"))
+                .containsExactly(71, 19010, 385, 76502, 22656, 91416);
+        assertThat(tokenizer.encode("")).isEmpty();
+    }
+
+    @Test
+    void specialTokenTextInsideADocumentIsOrdinaryText() {
+        int[] ids = tokenizer.encode("a<|endoftext|>b");
+
+        assertThat(ids).containsExactly(64, 27, 91, 8862, 728, 428, 91, 29, 65);
+        assertThat(ids).doesNotContain(CorpusTokenizer.SEPARATOR_ID);
+        assertThat(Arrays.stream(tokenizer.encode("<|endofprompt|><|fim_prefix|>")).allMatch(tokenizer::isOrdinary))
+                .isTrue();
+    }
+
+    @Test
+    void decodesOrdinaryTokensSoThatTheyJoinToTheText() {
+        String text = "The quick brown fox jumps over the lazy dog.";
+        StringBuilder joined = new StringBuilder();
+        for (int id : tokenizer.encode(text)) {
+            joined.append(tokenizer.decode(id));
+        }
+
+        assertThat(tokenizer.decode(15339)).isEqualTo("hello");
+        assertThat(tokenizer.decode(1917)).isEqualTo(" world");
+        assertThat(joined.toString()).isEqualTo(text);
+    }
+
+    @Test
+    void decodesSpecialAndUnassignedIdsClearly() {
+        assertThat(tokenizer.decode(100257)).isEqualTo("<|endoftext|>");
+        assertThat(tokenizer.decode(100276)).isEqualTo("<|endofprompt|>");
+        assertThat(tokenizer.isSpecial(100257)).isTrue();
+        assertThat(tokenizer.isSpecial(15339)).isFalse();
+        assertThat(tokenizer.decode(100256)).isEqualTo("<|no_token:100256|>");
+        assertThat(tokenizer.decode(100261)).isEqualTo("<|no_token:100261|>");
+        assertThat(tokenizer.decode(100277)).isEqualTo("<|no_token:100277|>");
+        assertThat(tokenizer.decode(-1)).isEqualTo("<|no_token:-1|>");
+        assertThatThrownBy(() -> tokenizer.tokenBytes(100257)).hasMessageContaining("100257");
+    }
+
+    @Test
+    void partialUtf8TokensShowTheirBytes() {
+        // U+1F600 is F0 9F 98 80 in UTF-8 and cl100k splits it into two tokens.
+        assertThat(tokenizer.encode("😀")).containsExactly(76460, 222);
+        assertThat(tokenizer.decode(76460)).isEqualTo("\\xF0\\x9F\\x98");
+        assertThat(tokenizer.decode(222)).isEqualTo("\\x80");
+        byte[] mixed = {'c', 'a', 'f', (byte) 0xC3, (byte) 0xC3, (byte) 0xA9};
+        assertThat(CorpusTokenizer.utf8WithEscapes(mixed)).isEqualTo("caf\\xC3é");
+    }
+
+    @Test
+    void idLayoutMatchesJtokkit() {
+        Encoding jtokkit = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+        for (Map.Entry<Integer, String> special : CorpusTokenizer.SPECIAL_TOKENS.entrySet()) {
+            assertThat(jtokkit.decode(single(special.getKey()))).isEqualTo(special.getValue());
+        }
+        for (int id = 0; id < CorpusTokenizer.ORDINARY_TOKEN_COUNT; id++) {
+            assertThat(tokenizer.tokenBytes(id)).as("token %d", id).isNotEmpty();
+        }
+        assertThatThrownBy(() -> jtokkit.decode(single(CorpusTokenizer.ORDINARY_TOKEN_COUNT)));
+        int maxSpecial = CorpusTokenizer.SPECIAL_TOKENS.keySet().stream().max(Integer::compare).orElseThrow();
+        assertThat(tokenizer.vocabularySize()).isEqualTo(maxSpecial + 1).isEqualTo(100277);
+        assertThat(tokenizer.separatorId()).isEqualTo(100257);
+        assertThat(new String(tokenizer.tokenBytes(15339), StandardCharsets.UTF_8)).isEqualTo("hello");
+    }
+
+    @Test
+    void modelVocabularyMustCoverEveryTokenizerId() {
+        tokenizer.checkModelVocabulary(100277);
+        tokenizer.checkModelVocabulary(100352);
+
+        assertThatThrownBy(() -> tokenizer.checkModelVocabulary(100276))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContainingAll("vocab_size", "100276", "100277");
+        assertThatThrownBy(() -> tokenizer.checkModelVocabulary(50257))
+                .hasMessageContainingAll("vocab_size", "50257", "100277");
+    }
+
+    @Test
+    void rejectsNullText() {
+        assertThatThrownBy(() -> tokenizer.encode(null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static IntArrayList single(int id) {
+        IntArrayList list = new IntArrayList(1);
+        list.add(id);
+        return list;
+    }
+}
