@@ -1,9 +1,11 @@
 package io.longnet.attention;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Moving data between row-major Java float arrays and ND4J. */
+/** Moving data between row-major Java float arrays and ND4J, with bulk copies (never element by element). */
 public final class Arrays2 {
 
     private Arrays2() {
@@ -11,19 +13,38 @@ public final class Arrays2 {
 
     /** A copy of {@code a}'s values in row-major order, whatever its ordering or view offset. */
     public static float[] rowMajor(INDArray a) {
-        if (a.ordering() == 'c' && !a.isView() && a.offset() == 0 && a.data().length() == a.length()) {
-            return a.data().asFloat();
-        }
-        return a.dup('c').data().asFloat();
+        INDArray dense = isDenseRowMajor(a) ? a : a.dup('c');
+        float[] out = new float[(int) dense.length()];
+        pointer(dense).get(out);
+        return out;
     }
 
     /** A float32 matrix [rows, cols] holding a copy of {@code data} (row-major). */
     public static INDArray matrix(float[] data, int rows, int cols) {
-        return Nd4j.create(data, new long[] {rows, cols}, 'c');
+        INDArray a = Nd4j.createUninitialized(DataType.FLOAT, rows, cols);
+        pointer(a).put(data, 0, rows * cols);
+        return a;
+    }
+
+    /**
+     * A dense row-major [rows, cols] view over the first rows * cols floats of a flat scratch buffer, so that
+     * blocks of varying shape reuse one allocation.
+     */
+    static INDArray scratch(INDArray flat, int rows, int cols) {
+        return flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, (long) rows * cols)).reshape('c', rows, cols);
     }
 
     /** W^T for a torchscale Linear weight W [out, in], so that y = x . W^T is one gemm: [in, out]. */
     public static INDArray transposed(float[] weight, int out, int in) {
         return matrix(weight, out, in).transpose().dup('c');
+    }
+
+    private static boolean isDenseRowMajor(INDArray a) {
+        return a.ordering() == 'c' && a.elementWiseStride() == 1 && a.dataType() == DataType.FLOAT;
+    }
+
+    /** The native memory at the array's first element. */
+    private static FloatPointer pointer(INDArray a) {
+        return new FloatPointer(a.data().addressPointer()).position(a.offset());
     }
 }

@@ -3,7 +3,9 @@ package io.longnet.attention;
 import io.longnet.model.Branch;
 import io.longnet.model.DilationSchedule;
 import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -27,6 +29,7 @@ public final class DilatedAttention {
     private final XPos xpos; // null without xPos
     private final double softmaxScale;
     private final INDArray causalMask; // [QUERY_BLOCK, QUERY_BLOCK]: 0 on and below the diagonal, -inf above
+    private final int maxVisibleKeys;  // max over branches of ceil(w / r)
 
     public DilatedAttention(DilationSchedule schedule, int heads, int headDim, XPos xpos) {
         if (xpos != null && xpos.headDim() != headDim) {
@@ -43,6 +46,7 @@ public final class DilatedAttention {
             Arrays.fill(mask, i * QUERY_BLOCK + i + 1, (i + 1) * QUERY_BLOCK, Float.NEGATIVE_INFINITY);
         }
         this.causalMask = Arrays2.matrix(mask, QUERY_BLOCK, QUERY_BLOCK);
+        this.maxVisibleKeys = schedule.branches().stream().mapToInt(Branch::maxKeptRows).max().orElseThrow();
     }
 
     public AttentionState newState() {
@@ -56,7 +60,9 @@ public final class DilatedAttention {
      * @return [n, E] row-major, column h * D + d; 0 where no branch covers (position, head)
      */
     public float[] attend(float[] qkv, int n, long first, AttentionState state) {
-        Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads]);
+        Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads],
+                Nd4j.createUninitialized(DataType.FLOAT, (long) QUERY_BLOCK * maxVisibleKeys),
+                Nd4j.createUninitialized(DataType.FLOAT, (long) QUERY_BLOCK * headDim));
         Arrays.fill(chunk.lse, Double.NEGATIVE_INFINITY);
         for (int b = 0; b < schedule.size(); b++) {
             int w = schedule.branch(b).segmentLength();
@@ -118,16 +124,20 @@ public final class DilatedAttention {
     private void attendBlock(Chunk c, INDArray queries, INDArray keys, INDArray values, int diagonal, int h,
                              int chunkRow0, int r) {
         int qb = (int) queries.rows();
-        INDArray scores = queries.mmul(keys.transpose()); // [qb, visible]; queries carry the softmax scale
+        int visible = (int) keys.rows();
+        INDArray scores = Arrays2.scratch(c.scoreScratch, qb, visible); // [qb, visible]
+        Nd4j.gemm(queries, keys, scores, false, true, 1.0, 0.0);       // queries carry the softmax scale
         scores.get(NDArrayIndex.all(), NDArrayIndex.interval(diagonal, diagonal + qb))
                 .addi(causalMask.get(NDArrayIndex.interval(0, qb), NDArrayIndex.interval(0, qb)));
         INDArray rowMax = scores.max(1);         // [qb]
         scores.subiColumnVector(rowMax);
         Transforms.exp(scores, false);
         INDArray rowSum = scores.sum(1);         // [qb]
-        float[] unnormalised = Arrays2.rowMajor(scores.mmul(values)); // [qb, D]
-        float[] max = Arrays2.rowMajor(rowMax);
-        float[] sum = Arrays2.rowMajor(rowSum);
+        INDArray weighted = Arrays2.scratch(c.outScratch, qb, headDim); // [qb, D], not yet divided by rowSum
+        Nd4j.gemm(scores, values, weighted, false, false, 1.0, 0.0);
+        float[] unnormalised = Arrays2.rowMajor(weighted);
+        float[] max = rowMax.toFloatVector();
+        float[] sum = rowSum.toFloatVector();
         for (int i = 0; i < qb; i++) {
             double lse = max[i] + Math.log(sum[i]);
             merge(c, chunkRow0 + i * r, h, unnormalised, i * headDim, 1.0 / sum[i], lse);
@@ -184,6 +194,8 @@ public final class DilatedAttention {
     }
 
     /** The chunk being attended and its accumulators. */
-    private record Chunk(float[] qkv, int n, long first, float[] out /* [n, E] */, double[] lse /* [n, H] */) {
+    private record Chunk(float[] qkv, int n, long first, float[] out /* [n, E] */, double[] lse /* [n, H] */,
+                         INDArray scoreScratch /* [QUERY_BLOCK * maxVisibleKeys] */,
+                         INDArray outScratch /* [QUERY_BLOCK * D] */) {
     }
 }
