@@ -3,11 +3,17 @@ package io.longnet.kafka;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.metadata.bootstrap.BootstrapMetadata;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,6 +36,9 @@ import java.util.stream.Stream;
 public final class EmbeddedKafka implements AutoCloseable {
     /** Flink's KafkaSink defaults to 1 hour transactions; the broker's own default cap is 15 minutes. */
     public static final Duration TRANSACTION_MAX_TIMEOUT = Duration.ofHours(1);
+    /** The metadata.version the node is formatted with: the latest production version of Kafka 4.2. */
+    public static final MetadataVersion METADATA_VERSION = MetadataVersion.IBP_4_2_IV1;
+    static final String METADATA_VERSION_NAME = "4.2-IV1";
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
@@ -53,9 +62,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      * is formatted on every start) and is kept after {@link #close()} for inspection.
      */
     public static EmbeddedKafka start(Path logDir) {
-        // The kit bootstraps its "testing" metadata.version (4.3-IV0 in 4.2.0; feature levels equal
-        // 4.2 production). Pinning 4.2-IV1 needs kafka-server-common at compile scope, not managed yet.
-        TestKitNodes.Builder nodes = new TestKitNodes.Builder()
+        TestKitNodes.Builder nodes = new TestKitNodes.Builder(bootstrapMetadata())
                 .setCombined(true)
                 .setNumBrokerNodes(1)
                 .setNumControllerNodes(1);
@@ -67,6 +74,19 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setDeleteOnClose(logDir == null);
         brokerConfig().forEach(builder::setConfigProp);
         return new EmbeddedKafka(startCluster(builder));
+    }
+
+    /**
+     * metadata.version {@value #METADATA_VERSION_NAME} with every production feature (transaction.version,
+     * group.version, ...) at its default level for that version: what a real 4.2 cluster formats with.
+     * The test kit would otherwise bootstrap its unreleased "testing" version (4.3-IV0 in 4.2.0).
+     */
+    static BootstrapMetadata bootstrapMetadata() {
+        Map<String, Short> levels = new TreeMap<>();
+        for (Feature feature : Feature.PRODUCTION_FEATURES) {
+            levels.put(feature.featureName(), feature.defaultLevel(METADATA_VERSION));
+        }
+        return BootstrapMetadata.fromVersions(METADATA_VERSION, levels, "longnet embedded Kafka");
     }
 
     /**
@@ -99,7 +119,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         KafkaClusterTestKit cluster = null;
         try {
             cluster = builder.build();
-            cluster.format();
+            formatQuietly(cluster);
             cluster.startup();
             cluster.waitForReadyBrokers();
             LOG.info("Embedded Kafka ready at {} (data in {})", cluster.bootstrapServers(), cluster.nodes().baseDirectory());
@@ -111,6 +131,22 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
             throw new IllegalStateException("embedded Kafka failed to start: " + e, e);
         }
+    }
+
+    /**
+     * Formats the node's storage. Kafka's formatter reports on System.out (it is the kafka-storage
+     * command's code); those lines go to this class's debug log instead, so the demo's output stays readable.
+     */
+    private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(report, true, StandardCharsets.UTF_8));
+        try {
+            cluster.format();
+        } finally {
+            System.setOut(stdout);
+        }
+        LOG.debug("Kafka storage format: {}", report.toString(StandardCharsets.UTF_8).strip());
     }
 
     private static void closeQuietly(KafkaClusterTestKit cluster, Exception cause) {

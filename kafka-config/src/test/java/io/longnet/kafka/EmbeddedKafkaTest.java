@@ -2,6 +2,7 @@ package io.longnet.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.FinalizedVersionRange;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.server.common.MetadataVersion;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -142,6 +144,16 @@ class EmbeddedKafkaTest {
                 .containsEntry("transaction.state.log.replication.factor", "1")
                 .containsEntry("transaction.state.log.min.isr", "1")
                 .containsEntry("offsets.topic.replication.factor", "1");
+    }
+
+    @Test
+    void brokerRunsTheKafka42ProductionMetadataVersion() throws Exception {
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
+            FinalizedVersionRange metadata = admin.describeFeatures().featureMetadata().get()
+                    .finalizedFeatures().get("metadata.version");
+            assertThat(metadata.maxVersionLevel()).isEqualTo(MetadataVersion.IBP_4_2_IV1.featureLevel());
+        }
+        assertThat(EmbeddedKafka.METADATA_VERSION.version()).isEqualTo(EmbeddedKafka.METADATA_VERSION_NAME);
     }
 
     private static KafkaProducer<String, String> transactionalProducer() {

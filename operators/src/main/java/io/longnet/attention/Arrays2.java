@@ -30,7 +30,7 @@ public final class Arrays2 {
      * A dense row-major [rows, cols] view over the first rows * cols floats of a flat scratch buffer, so that
      * blocks of varying shape reuse one allocation.
      */
-    static INDArray scratch(INDArray flat, int rows, int cols) {
+    public static INDArray scratch(INDArray flat, int rows, int cols) {
         return flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, (long) rows * cols)).reshape('c', rows, cols);
     }
 

@@ -4,6 +4,8 @@ import io.longnet.model.DilationSchedule;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -79,8 +81,13 @@ public final class AttentionState {
             return;
         }
         int grown = (int) Math.min(maxRows[i], Math.max(needed, Math.max(MIN_CAPACITY, 2 * capacity)));
-        INDArray k = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, grown, headDim);
-        INDArray v = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, grown, headDim);
+        INDArray k;
+        INDArray v;
+        // The state outlives the forward pass's workspace, so its buffers are allocated outside any workspace.
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            k = Nd4j.create(DataType.FLOAT, grown, headDim);
+            v = Nd4j.create(DataType.FLOAT, grown, headDim);
+        }
         if (rows[i] > 0) {
             prefix(k, rows[i]).assign(prefix(keys[i], rows[i]));
             prefix(v, rows[i]).assign(prefix(values[i], rows[i]));

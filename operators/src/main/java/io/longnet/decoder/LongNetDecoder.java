@@ -6,6 +6,11 @@ import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelWeights;
 import io.longnet.model.WeightLayout;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -19,6 +24,9 @@ public final class LongNetDecoder {
 
     static {
         Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+        // ND4J calls System.gc() periodically by default, which costs more than the arithmetic here;
+        // intermediates live in a workspace, and state buffers are few and long-lived.
+        Nd4j.getMemoryManager().togglePeriodicGc(false);
     }
 
     private final ModelConfig config;
@@ -27,6 +35,16 @@ public final class LongNetDecoder {
     private final LayerNorm embeddingNorm;   // layernorm_embedding only
     private final LayerNorm finalNorm;       // pre-LN only
     private final DecoderLayer[] layers;
+    private INDArray logitsBuffer; // flat [rows * V], grown on demand; a 100 MB allocation per chunk is slow
+
+    private static final String WORKSPACE_ID = "longnet-decoder-forward";
+    private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .overallocationLimit(0.25)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
 
     public LongNetDecoder(ModelWeights weights) {
         this.config = weights.config();
@@ -80,20 +98,37 @@ public final class LongNetDecoder {
             throw new IllegalArgumentException("a chunk needs at least one token");
         }
         long first = state.position();
-        INDArray x = embed(tokens); // [n, E]
-        for (int i = 0; i < layers.length; i++) {
-            x = layers[i].forward(x, first, state.layer(i));
-        }
-        if (finalNorm != null) {
-            x = finalNorm.apply(x);
+        INDArray features; // [n, E]
+        // Every intermediate lives in a workspace reused from chunk to chunk: fresh native allocations
+        // (page faults, zeroing) cost more than the arithmetic at these sizes.
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
+            INDArray x = embed(tokens); // [n, E]
+            for (int i = 0; i < layers.length; i++) {
+                x = layers[i].forward(x, first, state.layer(i));
+            }
+            if (finalNorm != null) {
+                x = finalNorm.apply(x);
+            }
+            features = x.detach();
         }
         state.advance(tokens.length);
-        return new DecoderOutput(x, computeLogits ? logits(x) : null);
+        return new DecoderOutput(features, computeLogits ? logits(features) : null);
     }
 
-    /** Logits for feature rows: [rows, E] to [rows, V]. */
+    /**
+     * Logits for feature rows: [rows, E] to [rows, V], written into a buffer this decoder reuses: the result
+     * is valid until the next call of {@code logits} or {@code forward} on this decoder (one thread only).
+     */
     public INDArray logits(INDArray features) {
-        return features.mmul(outputWeightT);
+        long needed = features.rows() * (long) config.vocabSize();
+        if (logitsBuffer == null || logitsBuffer.length() < needed) {
+            try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                logitsBuffer = Nd4j.createUninitialized(DataType.FLOAT, needed);
+            }
+        }
+        INDArray out = Arrays2.scratch(logitsBuffer, (int) features.rows(), config.vocabSize()); // [rows, V]
+        Nd4j.gemm(features, outputWeightT, out, false, false, 1.0, 0.0);
+        return out;
     }
 
     private INDArray embed(int[] tokens) {

@@ -67,6 +67,14 @@ public final class DocumentAccumulator {
         return docId;
     }
 
+    public long firstPosition() {
+        return firstPosition;
+    }
+
+    public int tokenCount() {
+        return tokenCount;
+    }
+
     public int rowCount() {
         return rowCount;
     }
@@ -159,6 +167,18 @@ public final class DocumentAccumulator {
         }
         double meanNll = nllSum / nllCount;
         return new DocumentResult(docId, firstPosition, tokenCount, embedding(), meanNll, Math.exp(meanNll));
+    }
+
+    /**
+     * The document's result when predictions are off: every feature row is needed, no scored token;
+     * meanNll and perplexity are NaN.
+     */
+    public DocumentResult finishEmbeddingOnly() {
+        if (!isComplete()) {
+            throw new IllegalStateException("document '" + docId + "' has " + tokenCount + " tokens but only "
+                    + rowCount + " feature rows were added");
+        }
+        return new DocumentResult(docId, firstPosition, tokenCount, embedding(), Double.NaN, Double.NaN);
     }
 
     private float[] embedding() {

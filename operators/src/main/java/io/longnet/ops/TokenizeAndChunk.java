@@ -1,0 +1,100 @@
+package io.longnet.ops;
+
+import io.longnet.kafka.Document;
+import io.longnet.text.Chunk;
+import io.longnet.text.ChunkerConfig;
+import io.longnet.text.CorpusTokenizer;
+import io.longnet.text.StreamChunker;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Keyed by {@link Document#stream()}: appends each document as {@code SEP tokens} to its stream's
+ * {@link StreamChunker} (kept in keyed state as bytes) and emits full chunks at once. The rest waits
+ * for more documents, but at most {@code flushIntervalMillis} of processing time after the first pending
+ * token: then a timer flushes it as one short chunk, so a lone document never waits.
+ */
+public final class TokenizeAndChunk extends KeyedProcessFunction<String, Document, StreamChunk> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int maxChunkTokens;
+    private final long flushIntervalMillis;
+
+    private transient ChunkerConfig config;
+    private transient CorpusTokenizer tokenizer;
+    private transient ValueState<byte[]> chunkerState; // StreamChunker.toBytes()
+    private transient ValueState<Long> flushTimer;     // processing time of the pending flush, if any
+    private transient Counter tokensChunked;
+
+    /**
+     * @param maxChunkTokens most tokens in a chunk (setting chunk-size), at least 2
+     * @param flushIntervalMillis longest processing-time wait before pending tokens go out as a short
+     *     chunk, >= 0 (0 flushes after every document)
+     */
+    public TokenizeAndChunk(int maxChunkTokens, long flushIntervalMillis) {
+        this.maxChunkTokens = new ChunkerConfig(maxChunkTokens).maxChunkTokens(); // validated when the job is built
+        if (flushIntervalMillis < 0) {
+            throw new IllegalArgumentException("flush interval must be >= 0 ms, got " + flushIntervalMillis);
+        }
+        this.flushIntervalMillis = flushIntervalMillis;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        config = new ChunkerConfig(maxChunkTokens);
+        tokenizer = CorpusTokenizer.cl100k();
+        chunkerState = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("stream-chunker", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        flushTimer = getRuntimeContext().getState(new ValueStateDescriptor<>("flush-timer", Types.LONG));
+        tokensChunked = getRuntimeContext().getMetricGroup().counter("tokensChunked");
+    }
+
+    @Override
+    public void processElement(Document doc, Context ctx, Collector<StreamChunk> out) throws Exception {
+        StreamChunker chunker = loadChunker();
+        chunker.append(doc.id(), tokenizer.encode(doc.text()));
+        emit(ctx.getCurrentKey(), chunker.drainFull(), out);
+        if (flushIntervalMillis == 0) {
+            emit(ctx.getCurrentKey(), chunker.flush().stream().toList(), out);
+        }
+        Long timer = flushTimer.value();
+        if (chunker.pendingTokenCount() > 0 && timer == null) {
+            long at = ctx.timerService().currentProcessingTime() + flushIntervalMillis;
+            ctx.timerService().registerProcessingTimeTimer(at);
+            flushTimer.update(at);
+        } else if (chunker.pendingTokenCount() == 0 && timer != null) {
+            ctx.timerService().deleteProcessingTimeTimer(timer);
+            flushTimer.clear();
+        }
+        chunkerState.update(chunker.toBytes());
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<StreamChunk> out) throws Exception {
+        flushTimer.clear();
+        StreamChunker chunker = loadChunker();
+        emit(ctx.getCurrentKey(), chunker.flush().stream().toList(), out);
+        chunkerState.update(chunker.toBytes());
+    }
+
+    /** The stream's chunker; the configured chunk-size applies to a restored one too. */
+    private StreamChunker loadChunker() throws Exception {
+        byte[] bytes = chunkerState.value();
+        return bytes == null ? new StreamChunker(config) : StreamChunker.fromBytes(bytes, config);
+    }
+
+    private void emit(String stream, List<Chunk> chunks, Collector<StreamChunk> out) {
+        for (Chunk chunk : chunks) {
+            tokensChunked.inc(chunk.length());
+            out.collect(new StreamChunk(stream, chunk));
+        }
+    }
+}

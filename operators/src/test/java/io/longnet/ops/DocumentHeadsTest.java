@@ -1,0 +1,103 @@
+package io.longnet.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.longnet.heads.Pooling;
+import io.longnet.kafka.EmbeddingOut;
+import io.longnet.kafka.PredictionOut;
+import io.longnet.kafka.TopToken;
+import io.longnet.text.DocSpan;
+import java.util.List;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hand-made encoded chunks (E = 2, feature of position p is [p, 10 p], nll of position p is p / 10):
+ * stream S holds {@code SEP x x x x | x SEP y}, document "x" split over two chunks, then "y".
+ */
+class DocumentHeadsTest {
+
+    private static final List<TopToken> TOP_X = List.of(new TopToken(1, "a", 0.5), new TopToken(2, "b", 0.25));
+    private static final List<TopToken> TOP_Y = List.of(new TopToken(3, "c", 0.75), new TopToken(4, "d", 0.125));
+
+    private static EncodedChunk first(String stream, boolean predictions) {
+        return chunk(stream, 0, 5, List.of(new DocSpan("x", 1, 5, 1, 4, true, false)), List.of(), predictions);
+    }
+
+    private static EncodedChunk second(String stream, boolean predictions) {
+        return chunk(stream, 5, 3, List.of(new DocSpan("x", 1, 5, 0, 1, false, true),
+                new DocSpan("y", 7, 1, 2, 1, true, true)),
+                List.of(new DocTopNext(1, TOP_X), new DocTopNext(7, TOP_Y)), predictions);
+    }
+
+    private static EncodedChunk chunk(String stream, long firstPosition, int n, List<DocSpan> spans,
+            List<DocTopNext> top, boolean predictions) {
+        float[] features = new float[2 * n]; // [n, 2]
+        double[] nll = new double[n];        // [n]
+        for (int i = 0; i < n; i++) {
+            long p = firstPosition + i;
+            features[2 * i] = p;
+            features[2 * i + 1] = 10 * p;
+            nll[i] = p == 0 ? Double.NaN : p / 10.0;
+        }
+        return new EncodedChunk(stream, firstPosition, n, 2, features, predictions ? nll : null, spans,
+                predictions ? top : List.of(), "fp");
+    }
+
+    private static OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> harness(Pooling pooling, int topK,
+            boolean predictions) throws Exception {
+        return OpsTestSupport.keyed(new DocumentHeads(pooling, topK, predictions), EncodedChunk::stream);
+    }
+
+    /** A snapshot while "x" is open on two streams with the same document ids: each resumes its own. */
+    @Test
+    void anOpenDocumentSurvivesARestoreAndKeysDoNotShareIt() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
+            h.process(first("S", true));
+            h.process(first("T", true));
+            assertThat(h.drainOutput()).isEmpty();
+            snapshot = h.checkpoint(1);
+        }
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).restore(snapshot)) {
+            h.process(second("S", true));
+            assertThat(h.drainOutput()).containsExactly(
+                    new EmbeddingOut("x", "S", 1, 5, new float[] {3, 30}, "fp"),
+                    new EmbeddingOut("y", "S", 7, 1, new float[] {7, 70}, "fp"));
+            assertThat(predictions(h)).containsExactly(
+                    new PredictionOut("x", "S", 1, 5, 0.3, Math.exp(0.3), TOP_X.subList(0, 1)),
+                    new PredictionOut("y", "S", 7, 1, 0.7, Math.exp(0.7), TOP_Y.subList(0, 1)));
+            assertThatThrownBy(() -> h.process(second("S", true))).hasMessageContaining("no document is open");
+        }
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).restore(snapshot)) {
+            h.process(second("T", true)); // T's x, untouched by S having finished its own x above
+            assertThat(h.drainOutput()).extracting(EmbeddingOut::stream).containsExactly("T", "T");
+            assertThat(h.counter("documentsEmitted")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void withoutPredictionsOnlyEmbeddingsGoOut() throws Exception {
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.LAST, 5, false).open()) {
+            h.process(first("S", false));
+            h.process(second("S", false));
+            assertThat(h.drainOutput()).containsExactly(
+                    new EmbeddingOut("x", "S", 1, 5, new float[] {5, 50}, "fp"),
+                    new EmbeddingOut("y", "S", 7, 1, new float[] {7, 70}, "fp"));
+            assertThat(h.h().getSideOutput(DocumentHeads.PREDICTIONS)).isNull();
+        }
+    }
+
+    @Test
+    void predictionsOnNeedAnEncoderThatScored() throws Exception {
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 2, true).open()) {
+            assertThatThrownBy(() -> h.process(first("S", false))).hasMessageContaining("has no NLL");
+        }
+    }
+
+    private static List<PredictionOut> predictions(OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h) {
+        return h.h().getSideOutput(DocumentHeads.PREDICTIONS).stream().map(StreamRecord::getValue).toList();
+    }
+}

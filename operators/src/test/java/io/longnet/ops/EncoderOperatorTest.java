@@ -1,0 +1,223 @@
+package io.longnet.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.longnet.decoder.DecoderOutput;
+import io.longnet.decoder.LongNetDecoder;
+import io.longnet.decoder.StreamingDecoder;
+import io.longnet.heads.TokenScorer;
+import io.longnet.model.ModelDirectory;
+import io.longnet.text.Chunk;
+import io.longnet.text.ChunkerConfig;
+import io.longnet.text.CorpusTokenizer;
+import io.longnet.text.DocSpan;
+import io.longnet.text.StreamChunker;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EncoderOperatorTest {
+
+    private static final int TOP_K = 3;
+
+    @TempDir
+    static Path modelDir;
+    static ModelDirectory model;
+    static List<StreamChunk> streamA;
+    static List<StreamChunk> streamB;
+
+    @BeforeAll
+    static void tinyModelAndTwoStreams() throws Exception {
+        model = OpsTestSupport.tinyModel(modelDir);
+        streamA = chunks("A", 7, new int[] {5, 1, 12, 3, 9}, 1);
+        streamB = chunks("B", 6, new int[] {4, 10, 2, 6}, 2);
+    }
+
+    /** Documents of random ordinary tokens, cut as the chunker cuts them, with a timer flush now and then. */
+    static List<StreamChunk> chunks(String stream, int chunkSize, int[] docLengths, long seed) {
+        Random random = new Random(seed);
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize));
+        List<StreamChunk> out = new ArrayList<>();
+        for (int d = 0; d < docLengths.length; d++) {
+            chunker.append(stream + "-doc" + d, random.ints(docLengths[d], 0, 50_000).toArray());
+            chunker.drainFull().forEach(c -> out.add(new StreamChunk(stream, c)));
+            if (d % 2 == 1 || d == docLengths.length - 1) {
+                chunker.flush().ifPresent(c -> out.add(new StreamChunk(stream, c)));
+            }
+        }
+        return out;
+    }
+
+    static OpsTestSupport.Harness<StreamChunk, EncodedChunk> harness(EncoderOperator operator) throws Exception {
+        return OpsTestSupport.keyed(operator, StreamChunk::stream);
+    }
+
+    static List<StreamChunk> interleaved() {
+        List<StreamChunk> all = new ArrayList<>();
+        for (int i = 0; i < Math.max(streamA.size(), streamB.size()); i++) {
+            if (i < streamA.size()) {
+                all.add(streamA.get(i));
+            }
+            if (i < streamB.size()) {
+                all.add(streamB.get(i));
+            }
+        }
+        return all;
+    }
+
+    static List<EncodedChunk> encodeAll(EncoderOperator operator, List<StreamChunk> chunks) throws Exception {
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h = harness(operator).open()) {
+            for (StreamChunk c : chunks) {
+                h.process(c);
+            }
+            return h.drainOutput();
+        }
+    }
+
+    @Test
+    void matchesOneDecoderPassOverTheWholeStream() throws Exception {
+        List<EncodedChunk> out = encodeAll(new EncoderOperator(modelDir.toString(), TOP_K, true), streamA);
+
+        int[] tokens = tokensOf(streamA); // [N]
+        DecoderOutput whole = new StreamingDecoder(new LongNetDecoder(model.weights())).accept(tokens, true);
+        float[] features = whole.featuresRowMajor(); // [N, E]
+        float[] logits = whole.logitsRowMajor();     // [N, V]
+        int e = model.config().embedDim();
+        int vocab = model.config().vocabSize();
+        assertThat(out).hasSize(streamA.size());
+        for (EncodedChunk chunk : out) {
+            assertThat(chunk.modelFingerprint()).isEqualTo(model.fingerprint());
+            for (int i = 0; i < chunk.tokenCount(); i++) {
+                int p = (int) chunk.firstPosition() + i;
+                for (int d = 0; d < e; d++) {
+                    assertThat(chunk.features()[i * e + d]).isCloseTo(features[p * e + d], within(1e-4f));
+                }
+                if (p == 0) {
+                    assertThat(chunk.nll()[i]).isNaN();
+                } else {
+                    float[] previousRow = Arrays.copyOfRange(logits, (p - 1) * vocab, p * vocab); // [V]
+                    assertThat(chunk.nll()[i]).as("position %d", p)
+                            .isCloseTo(TokenScorer.nll(previousRow, tokens[p]), within(1e-3));
+                }
+            }
+            List<DocSpan> ends = chunk.spans().stream().filter(DocSpan::docEndsHere).toList();
+            assertThat(chunk.topNext()).hasSize(ends.size());
+            for (DocSpan span : ends) {
+                long last = span.docFirstPosition() + span.docTokenCount() - 1;
+                float[] row = Arrays.copyOfRange(logits, (int) last * vocab, (int) (last + 1) * vocab); // [V]
+                List<io.longnet.kafka.TopToken> top = chunk.topNextOf(span.docFirstPosition()).orElseThrow();
+                io.longnet.heads.TopToken[] expected = TokenScorer.topK(row, TOP_K);
+                assertThat(top).hasSize(TOP_K);
+                for (int r = 0; r < TOP_K; r++) {
+                    assertThat(top.get(r).id()).isEqualTo(expected[r].tokenId());
+                    assertThat(top.get(r).text()).isEqualTo(CorpusTokenizer.cl100k().decode(expected[r].tokenId()));
+                    assertThat(top.get(r).probability()).isCloseTo(expected[r].probability(), within(1e-4));
+                }
+            }
+        }
+    }
+
+    /**
+     * Checkpoint mid-stream, go on (that work is lost), restore, replay from the checkpoint: exactly the
+     * outputs of an uninterrupted run, and each stream exactly what it gives alone (no leak between keys).
+     */
+    @Test
+    void restoreFromACheckpointEqualsAnUninterruptedRun() throws Exception {
+        List<StreamChunk> input = interleaved();
+        List<EncodedChunk> uninterrupted = encodeAll(new EncoderOperator(modelDir.toString(), TOP_K, true), input);
+
+        int cut = 5;
+        List<EncodedChunk> outputs = new ArrayList<>();
+        OperatorSubtaskState snapshot;
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> first =
+                harness(new EncoderOperator(modelDir.toString(), TOP_K, true)).open()) {
+            for (StreamChunk c : input.subList(0, cut)) {
+                first.process(c);
+            }
+            outputs.addAll(first.drainOutput());
+            snapshot = first.checkpoint(7);
+            first.process(input.get(cut));
+        }
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> second =
+                harness(new EncoderOperator(modelDir.toString(), TOP_K, true)).restore(snapshot)) {
+            for (StreamChunk c : input.subList(cut, input.size())) {
+                second.process(c);
+            }
+            outputs.addAll(second.drainOutput());
+        }
+
+        assertThat(outputs).isEqualTo(uninterrupted);
+        List<EncodedChunk> aloneA = encodeAll(new EncoderOperator(modelDir.toString(), TOP_K, true), streamA);
+        assertThat(uninterrupted.stream().filter(c -> c.stream().equals("A")).toList()).isEqualTo(aloneA);
+    }
+
+    /** One hot stream at a time: every switch writes and drops the other; outputs do not change. */
+    @Test
+    void evictingHotStreamsChangesNothing() throws Exception {
+        List<StreamChunk> input = interleaved();
+        assertThat(encodeAll(new EncoderOperator(modelDir.toString(), TOP_K, true, 1), input))
+                .isEqualTo(encodeAll(new EncoderOperator(modelDir.toString(), TOP_K, true), input));
+    }
+
+    @Test
+    void stateIsWrittenOnlyAtCheckpointsAndOnlyForStreamsThatMoved() throws Exception {
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
+                harness(new EncoderOperator(modelDir.toString(), TOP_K, false)).open()) {
+            for (StreamChunk c : streamA.subList(0, 3)) {
+                h.process(c);
+            }
+            assertThat(h.counter("bytesWrittenToState")).isZero();
+            assertThat(h.counter("tokensEncoded")).isEqualTo(tokensOf(streamA.subList(0, 3)).length);
+            long kv = (Long) ((Gauge<?>) h.metric("kvStateBytes")).getValue();
+            assertThat(kv).isPositive().isLessThanOrEqualTo(4 * model.config().maxStateFloats());
+            assertThat((Double) ((Gauge<?>) h.metric("chunkLatencyMillis")).getValue()).isPositive();
+
+            h.h().prepareSnapshotPreBarrier(1);
+            long written = h.counter("bytesWrittenToState");
+            assertThat(written).isGreaterThan(kv); // kept k/v rows plus positions, headers and the last row
+            h.h().snapshot(1, 1);
+            h.h().prepareSnapshotPreBarrier(2);
+            assertThat(h.counter("bytesWrittenToState")).as("nothing moved since checkpoint 1").isEqualTo(written);
+
+            h.process(streamB.get(0));
+            h.h().prepareSnapshotPreBarrier(3);
+            assertThat(h.counter("bytesWrittenToState") - written).as("only stream B")
+                    .isLessThan(written);
+            assertThat(h.drainOutput()).allSatisfy(c -> {
+                assertThat(c.nll()).isNull();
+                assertThat(c.topNext()).isEmpty();
+            });
+        }
+    }
+
+    @Test
+    void aChunkThatDoesNotContinueTheStreamFailsLoudly() throws Exception {
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
+                harness(new EncoderOperator(modelDir.toString(), TOP_K, true)).open()) {
+            assertThatThrownBy(() -> h.process(streamA.get(1)))
+                    .hasMessageContainingAll("stream 'A'", "position " + streamA.get(1).chunk().firstPosition(),
+                            "decoder is at position 0");
+        }
+    }
+
+    @Test
+    void aMissingModelIsNamedWhenTheOperatorOpens() throws Exception {
+        String missing = modelDir.resolve("no-such-model").toString();
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h = harness(new EncoderOperator(missing, 1, true))) {
+            assertThatThrownBy(h::open).hasMessageContaining(missing);
+        }
+    }
+
+    static int[] tokensOf(List<StreamChunk> chunks) {
+        return chunks.stream().map(StreamChunk::chunk).map(Chunk::tokens).flatMapToInt(Arrays::stream).toArray();
+    }
+}

@@ -1,0 +1,143 @@
+package io.longnet.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.longnet.kafka.Document;
+import io.longnet.text.CorpusTokenizer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.junit.jupiter.api.Test;
+
+class TokenizeAndChunkTest {
+
+    private static final int CHUNK = 8;
+    private static final long FLUSH_MS = 100;
+    private static final CorpusTokenizer TOKENIZER = CorpusTokenizer.cl100k();
+
+    private static final List<Document> DOCS = List.of(
+            new Document("a1", "The quick brown fox jumps over the lazy dog, twice.", "A", null),
+            new Document("b1", "Hello", "B", null),
+            new Document("a2", "Short.", "A", null),
+            new Document("b2", "A somewhat longer second document on stream B, to fill a chunk.", "B", null),
+            new Document("a3", "<|endoftext|> is just text here.", "A", null));
+
+    @Test
+    void fullChunksGoOutAtOnceAndTheRestWhenTheTimerFires() throws Exception {
+        try (OpsTestSupport.Harness<Document, StreamChunk> harness = harness().open()) {
+            harness.h().setProcessingTime(0);
+            harness.process(DOCS.get(0)); // SEP + 13 tokens: one chunk of 8 now, 6 pending
+
+            List<StreamChunk> now = harness.drainOutput();
+            assertThat(now).hasSize(1);
+            assertThat(now.get(0).chunk().firstPosition()).isZero();
+            assertThat(now.get(0).chunk().length()).isEqualTo(CHUNK);
+
+            harness.h().setProcessingTime(FLUSH_MS - 1);
+            assertThat(harness.drainOutput()).isEmpty();
+            harness.h().setProcessingTime(FLUSH_MS);
+            List<StreamChunk> flushed = harness.drainOutput();
+            assertThat(flushed).hasSize(1);
+            assertThat(flushed.get(0).chunk().firstPosition()).isEqualTo(CHUNK);
+            assertThat(concat(List.of(now.get(0), flushed.get(0)))).isEqualTo(separated(DOCS.get(0)));
+            assertThat(harness.counter("tokensChunked")).isEqualTo(1 + TOKENIZER.encode(DOCS.get(0).text()).length);
+            assertThat(harness.h().numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void aLoneShortDocumentIsFlushedByTheTimer() throws Exception {
+        try (OpsTestSupport.Harness<Document, StreamChunk> harness = harness().open()) {
+            harness.h().setProcessingTime(1000);
+            harness.process(DOCS.get(1));
+            assertThat(harness.drainOutput()).isEmpty();
+            harness.h().setProcessingTime(1000 + FLUSH_MS);
+            List<StreamChunk> out = harness.drainOutput();
+            assertThat(out).hasSize(1);
+            assertThat(out.get(0).stream()).isEqualTo("B");
+            assertThat(out.get(0).chunk().spans()).hasSize(1);
+            assertThat(out.get(0).chunk().spans().get(0).docEndsHere()).isTrue();
+            assertThat(concat(out)).isEqualTo(separated(DOCS.get(1)));
+        }
+    }
+
+    /** Two streams, a snapshot with tokens pending and a timer set, a restore: the same chunks as without. */
+    @Test
+    void snapshotAndRestoreContinueEachStreamWhereItWas() throws Exception {
+        Map<String, List<StreamChunk>> uninterrupted = run(DOCS.size());
+        Map<String, List<StreamChunk>> restored = new LinkedHashMap<>();
+        OperatorSubtaskState snapshot;
+        try (OpsTestSupport.Harness<Document, StreamChunk> first = harness().open()) {
+            for (int d = 0; d < 3; d++) {
+                first.h().setProcessingTime(10L * d);
+                first.process(DOCS.get(d));
+            }
+            collect(first.drainOutput(), restored);
+            assertThat(restored).as("B's document waits for its timer, across the restore").doesNotContainKey("B");
+            snapshot = first.checkpoint(1);
+            first.process(DOCS.get(3)); // after the checkpoint: lost with this instance, replayed below
+        }
+        try (OpsTestSupport.Harness<Document, StreamChunk> second = harness().restore(snapshot)) {
+            second.h().setProcessingTime(30);
+            for (Document doc : DOCS.subList(3, DOCS.size())) {
+                second.process(doc);
+            }
+            second.h().setProcessingTime(10 * FLUSH_MS);
+            collect(second.drainOutput(), restored);
+        }
+        assertThat(restored).isEqualTo(uninterrupted);
+        for (String stream : List.of("A", "B")) {
+            List<Integer> expected = new ArrayList<>();
+            DOCS.stream().filter(d -> d.stream().equals(stream)).forEach(d -> expected.addAll(separated(d)));
+            assertThat(concat(restored.get(stream))).as("stream %s: its own documents, from position 0", stream)
+                    .isEqualTo(expected);
+        }
+    }
+
+    private static Map<String, List<StreamChunk>> run(int docs) throws Exception {
+        Map<String, List<StreamChunk>> out = new LinkedHashMap<>();
+        try (OpsTestSupport.Harness<Document, StreamChunk> harness = harness().open()) {
+            harness.h().setProcessingTime(0);
+            for (Document doc : DOCS.subList(0, docs)) {
+                harness.process(doc);
+            }
+            harness.h().setProcessingTime(FLUSH_MS);
+            collect(harness.drainOutput(), out);
+        }
+        return out;
+    }
+
+    private static void collect(List<StreamChunk> chunks, Map<String, List<StreamChunk>> byStream) {
+        for (StreamChunk c : chunks) {
+            byStream.computeIfAbsent(c.stream(), s -> new ArrayList<>()).add(c);
+        }
+    }
+
+    private static OpsTestSupport.Harness<Document, StreamChunk> harness() throws Exception {
+        return OpsTestSupport.keyed(new TokenizeAndChunk(CHUNK, FLUSH_MS), Document::stream);
+    }
+
+    /** The chunks' tokens in order; fails unless each chunk starts where the previous one ended. */
+    private static List<Integer> concat(List<StreamChunk> chunks) {
+        List<Integer> tokens = new ArrayList<>();
+        long position = 0;
+        for (StreamChunk c : chunks) {
+            assertThat(c.chunk().firstPosition()).isEqualTo(position);
+            for (int t : c.chunk().tokens()) {
+                tokens.add(t);
+            }
+            position = c.chunk().endPosition();
+        }
+        return tokens;
+    }
+
+    private static List<Integer> separated(Document doc) {
+        List<Integer> tokens = new ArrayList<>(List.of(CorpusTokenizer.SEPARATOR_ID));
+        for (int t : TOKENIZER.encode(doc.text())) {
+            tokens.add(t);
+        }
+        return tokens;
+    }
+}
