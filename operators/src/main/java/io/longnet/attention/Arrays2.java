@@ -19,6 +19,16 @@ public final class Arrays2 {
         return out;
     }
 
+    /** Copies the first {@code count} values of a dense row-major array into {@code dst}. */
+    static void copyOut(INDArray dense, float[] dst, int count) {
+        pointer(dense).get(dst, 0, count);
+    }
+
+    /** Copies {@code count} values of {@code src} over the first values of a dense row-major array. */
+    static void copyIn(float[] src, int count, INDArray dense) {
+        pointer(dense).put(src, 0, count);
+    }
+
     /** A float32 matrix [rows, cols] holding a copy of {@code data} (row-major). */
     public static INDArray matrix(float[] data, int rows, int cols) {
         INDArray a = Nd4j.createUninitialized(DataType.FLOAT, rows, cols);

@@ -7,7 +7,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Causal dilated attention over one chunk of a stream, on ND4J (spec sections 2, 3, 5, 7).
@@ -28,7 +27,6 @@ public final class DilatedAttention {
     private final int headDim;
     private final XPos xpos; // null without xPos
     private final double softmaxScale;
-    private final INDArray causalMask; // [QUERY_BLOCK, QUERY_BLOCK]: 0 on and below the diagonal, -inf above
     private final int maxVisibleKeys;  // max over branches of ceil(w / r)
 
     public DilatedAttention(DilationSchedule schedule, int heads, int headDim, XPos xpos) {
@@ -41,11 +39,6 @@ public final class DilatedAttention {
         this.headDim = headDim;
         this.xpos = xpos;
         this.softmaxScale = 1.0 / Math.sqrt(headDim);
-        float[] mask = new float[QUERY_BLOCK * QUERY_BLOCK];
-        for (int i = 0; i < QUERY_BLOCK; i++) {
-            Arrays.fill(mask, i * QUERY_BLOCK + i + 1, (i + 1) * QUERY_BLOCK, Float.NEGATIVE_INFINITY);
-        }
-        this.causalMask = Arrays2.matrix(mask, QUERY_BLOCK, QUERY_BLOCK);
         this.maxVisibleKeys = schedule.branches().stream().mapToInt(Branch::maxKeptRows).max().orElseThrow();
     }
 
@@ -62,7 +55,8 @@ public final class DilatedAttention {
     public float[] attend(float[] qkv, int n, long first, AttentionState state) {
         Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads],
                 Nd4j.createUninitialized(DataType.FLOAT, (long) QUERY_BLOCK * maxVisibleKeys),
-                Nd4j.createUninitialized(DataType.FLOAT, (long) QUERY_BLOCK * headDim));
+                Nd4j.createUninitialized(DataType.FLOAT, (long) QUERY_BLOCK * headDim),
+                new float[QUERY_BLOCK * maxVisibleKeys]);
         Arrays.fill(chunk.lse, Double.NEGATIVE_INFINITY);
         for (int b = 0; b < schedule.size(); b++) {
             int w = schedule.branch(b).segmentLength();
@@ -119,6 +113,8 @@ public final class DilatedAttention {
 
     /**
      * One block of queries against the keys they may see: query i of the block sees keys [0, diagonal + i].
+     * The two products are gemms; the causal softmax runs in one Java pass per row over a copy of the scores,
+     * with the mask as a loop bound (ND4J's strided and broadcast element-wise ops cost several times more).
      * Merges each query's output and lse into the chunk's accumulators.
      */
     private void attendBlock(Chunk c, INDArray queries, INDArray keys, INDArray values, int diagonal, int h,
@@ -127,20 +123,33 @@ public final class DilatedAttention {
         int visible = (int) keys.rows();
         INDArray scores = Arrays2.scratch(c.scoreScratch, qb, visible); // [qb, visible]
         Nd4j.gemm(queries, keys, scores, false, true, 1.0, 0.0);       // queries carry the softmax scale
-        scores.get(NDArrayIndex.all(), NDArrayIndex.interval(diagonal, diagonal + qb))
-                .addi(causalMask.get(NDArrayIndex.interval(0, qb), NDArrayIndex.interval(0, qb)));
-        INDArray rowMax = scores.max(1);         // [qb]
-        scores.subiColumnVector(rowMax);
-        Transforms.exp(scores, false);
-        INDArray rowSum = scores.sum(1);         // [qb]
-        INDArray weighted = Arrays2.scratch(c.outScratch, qb, headDim); // [qb, D], not yet divided by rowSum
+        float[] s = c.scoreRows; // [qb, visible] row-major, then the unnormalised probabilities
+        Arrays2.copyOut(scores, s, qb * visible);
+        double[] lse = new double[qb];  // [qb]
+        double[] norm = new double[qb]; // [qb]
+        for (int i = 0; i < qb; i++) {
+            int row = i * visible;
+            int seen = diagonal + i + 1;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < seen; j++) {
+                max = Math.max(max, s[row + j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < seen; j++) {
+                float e = (float) Math.exp(s[row + j] - max);
+                s[row + j] = e;
+                sum += e;
+            }
+            Arrays.fill(s, row + seen, row + visible, 0f);
+            lse[i] = max + Math.log(sum);
+            norm[i] = 1.0 / sum;
+        }
+        Arrays2.copyIn(s, qb * visible, scores);
+        INDArray weighted = Arrays2.scratch(c.outScratch, qb, headDim); // [qb, D], not yet divided by the sums
         Nd4j.gemm(scores, values, weighted, false, false, 1.0, 0.0);
         float[] unnormalised = Arrays2.rowMajor(weighted);
-        float[] max = rowMax.toFloatVector();
-        float[] sum = rowSum.toFloatVector();
         for (int i = 0; i < qb; i++) {
-            double lse = max[i] + Math.log(sum[i]);
-            merge(c, chunkRow0 + i * r, h, unnormalised, i * headDim, 1.0 / sum[i], lse);
+            merge(c, chunkRow0 + i * r, h, unnormalised, i * headDim, norm[i], lse[i]);
         }
     }
 
@@ -196,6 +205,7 @@ public final class DilatedAttention {
     /** The chunk being attended and its accumulators. */
     private record Chunk(float[] qkv, int n, long first, float[] out /* [n, E] */, double[] lse /* [n, H] */,
                          INDArray scoreScratch /* [QUERY_BLOCK * maxVisibleKeys] */,
-                         INDArray outScratch /* [QUERY_BLOCK * D] */) {
+                         INDArray outScratch /* [QUERY_BLOCK * D] */,
+                         float[] scoreRows /* [QUERY_BLOCK * maxVisibleKeys] */) {
     }
 }
