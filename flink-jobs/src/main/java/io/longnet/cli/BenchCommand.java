@@ -35,11 +35,17 @@ public final class BenchCommand {
         int decoderTokens = args.positiveInt("decoder-tokens", 4096);
         int chunk = args.positiveInt("chunk", 512);
         System.out.printf("threads: %d cores visible to the JVM%n", Runtime.getRuntime().availableProcessors());
-        double gemm = gemmGflops();
-        System.out.printf("gemm      : %.1f GFLOP/s (ND4J fp32, 2048x2048x2048)%n", gemm);
+        double gemmBefore = gemmGflops();
+        System.out.printf("gemm      : %.1f GFLOP/s (ND4J fp32, 2048x2048x2048)%n", gemmBefore);
         kernel(kernelTokens);
-        decoder(decoderTokens, chunk, gemm, true);
-        decoder(decoderTokens, chunk, gemm, false);
+        double[] withLogits = decoder(decoderTokens, chunk, true);
+        double[] withoutLogits = decoder(decoderTokens, chunk, false);
+        double gemmAfter = gemmGflops();
+        // Shared machines are noisy: the utilisation is taken against the better of two gemm measurements.
+        double gemm = Math.max(gemmBefore, gemmAfter);
+        System.out.printf("gemm      : %.1f GFLOP/s again; utilisation below is against %.1f%n", gemmAfter, gemm);
+        report(withLogits, gemm, true, decoderTokens, chunk);
+        report(withoutLogits, gemm, false, decoderTokens, chunk);
     }
 
     static double gemmGflops() {
@@ -77,7 +83,8 @@ public final class BenchCommand {
                 + "%d tokens in one pass)%n", tokens / seconds, flops / seconds / 1e9, PAPER_W, PAPER_R, tokens);
     }
 
-    static void decoder(int tokens, int chunk, double gemm, boolean logits) {
+    /** Returns {tokens/s, achieved GFLOP/s}. */
+    static double[] decoder(int tokens, int chunk, boolean logits) {
         ModelConfig config = new ModelConfig(100277, 256, 4, 1024, 4,
                 DilationSchedule.of(PAPER_W, PAPER_R, HeadOffsetRule.GROUPED),
                 true, true, false, Activation.GELU, true, false, 1e-5, false, 512, false);
@@ -93,10 +100,13 @@ public final class BenchCommand {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double flops = modelFlops(config, tokens, logits);
-        double achieved = flops / seconds / 1e9;
+        return new double[] {tokens / seconds, flops / seconds / 1e9};
+    }
+
+    static void report(double[] result, double gemm, boolean logits, int tokens, int chunk) {
         System.out.printf("decoder   : %.0f tokens/s, %.1f GFLOP/s = %.0f%% of gemm, logits %s (E=256 H=4 "
                         + "4 layers FFN 1024 vocab 100277, paper schedule, positions 0..%d, chunks of %d)%n",
-                tokens / seconds, achieved, 100 * achieved / gemm, logits ? "on" : "off", tokens, chunk);
+                result[0], result[1], 100 * result[1] / gemm, logits ? "on" : "off", tokens, chunk);
     }
 
     /** Matmul FLOPs of the model over positions [0, tokens): projections, FFN, attention, and logits if on. */
