@@ -1,5 +1,6 @@
 package io.longnet.cli;
 
+import io.longnet.job.JobOptions;
 import java.util.Arrays;
 import java.util.List;
 
@@ -10,7 +11,13 @@ public final class Main {
             "usage: longnet COMMAND [--flag value ...]",
             "  forward --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N]",
             "  init    --config CONFIG.json --seed S --out DIR",
-            "  bench   [--seconds S]   ND4J gemm, dilated attention and streaming decoder throughput");
+            "  bench   [--seconds S]   ND4J gemm, dilated attention and streaming decoder throughput",
+            "  topics  create [--bootstrap-servers H:P] [--properties FILE] [--partitions N] [--replication R]",
+            "  run     --bootstrap-servers H:P --model DIR [--parallelism N] [--config FILE] [--properties FILE]",
+            "          [--job-option value ...]   the corpus job on a local Flink against an external Kafka",
+            "  demo    [--model DIR] [--documents N] [--parallelism P] [--timeout SECONDS]",
+            "          in-process Kafka + local Flink: sample corpus in, embeddings and predictions out",
+            "job options (run, and flink run of the -job.jar):");
 
     private Main() {
     }
@@ -22,6 +29,7 @@ public final class Main {
     static int run(String[] argv) {
         if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("help")) {
             System.out.println(USAGE);
+            System.out.print(JobOptions.describe());
             return argv.length == 0 ? 2 : 0;
         }
         List<String> rest = Arrays.asList(argv).subList(1, argv.length);
@@ -30,6 +38,9 @@ public final class Main {
                 case "forward" -> ForwardCommand.run(rest);
                 case "init" -> System.out.println("wrote model " + InitCommand.run(rest).fingerprint());
                 case "bench" -> BenchCommand.run(rest);
+                case "topics" -> TopicsCommand.run(rest);
+                case "run" -> RunCommand.run(rest);
+                case "demo" -> DemoCommand.run(rest);
                 default -> throw new Args.UsageException("unknown command \"" + argv[0] + "\"\n" + USAGE);
             }
             return 0;

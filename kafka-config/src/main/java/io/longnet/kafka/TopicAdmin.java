@@ -3,24 +3,35 @@ package io.longnet.kafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.CreateTopicsOptions;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Creates topics idempotently: a topic that already exists is reported, not treated as an error. */
+/**
+ * Creates topics idempotently: a topic that already exists is reported, not treated as an error. Returns once
+ * every partition of every topic has a leader, so producers can write at once.
+ */
 public final class TopicAdmin {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration LEADER_POLL = Duration.ofMillis(50);
 
     private static final Logger LOG = LoggerFactory.getLogger(TopicAdmin.class);
 
@@ -59,6 +70,9 @@ public final class TopicAdmin {
                 boolean isNew = awaitCreation(result, spec.name(), deadline, timeout);
                 (isNew ? created : existed).add(spec.name());
             }
+            List<String> names = specs.stream().map(TopicSpec::name).toList();
+            awaitLeaders(admin, names, deadline, timeout);
+            awaitLeadersServing(admin, names, deadline, timeout);
             LOG.info("Topics created: {}; already existed: {}", created, existed);
             return new CreateResult(created, existed);
         }
@@ -70,6 +84,77 @@ public final class TopicAdmin {
             if (!seen.add(spec.name())) {
                 throw new IllegalArgumentException("topic specs name topic " + spec.name() + " more than once");
             }
+        }
+    }
+
+    /**
+     * Waits until every partition of the topics has a leader in the brokers' metadata. A topic exists once the
+     * controller has committed it, but a broker learns it leads a partition a moment later; a producer that
+     * writes in between gets NOT_LEADER_OR_FOLLOWER, and its idempotent retries can then be rejected as out
+     * of order for good.
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics, long deadlineNanos, Duration timeout) {
+        while (true) {
+            List<String> leaderless = leaderless(admin, topics, deadlineNanos, timeout);
+            if (leaderless.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadlineNanos) {
+                throw new KafkaException("topics " + leaderless + " have partitions without a leader after " + timeout);
+            }
+            try {
+                Thread.sleep(LEADER_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KafkaException("interrupted while waiting for the leaders of " + topics, e);
+            }
+        }
+    }
+
+    private static List<String> leaderless(Admin admin, List<String> topics, long deadlineNanos, Duration timeout) {
+        long waitNanos = Math.max(0, deadlineNanos - System.nanoTime());
+        Map<String, TopicDescription> descriptions;
+        try {
+            descriptions = admin.describeTopics(topics).allTopicNames().get(waitNanos, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return topics; // not in this broker's metadata yet
+            }
+            throw new KafkaException("describing topics " + topics + " failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new KafkaException("topics " + topics + " were not described within " + timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while describing topics " + topics, e);
+        }
+        return descriptions.values().stream()
+                .filter(d -> d.partitions().stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty()))
+                .map(TopicDescription::name)
+                .toList();
+    }
+
+    /**
+     * The metadata names a leader a moment before that broker serves the partition. ListOffsets is answered
+     * by the leader itself (and the admin client retries NOT_LEADER_OR_FOLLOWER), so once it answers for every
+     * partition, produce requests will be accepted.
+     */
+    private static void awaitLeadersServing(Admin admin, List<String> topics, long deadlineNanos, Duration timeout) {
+        long waitNanos = Math.max(1, deadlineNanos - System.nanoTime());
+        try {
+            Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+            admin.describeTopics(topics).allTopicNames().get(waitNanos, TimeUnit.NANOSECONDS).values()
+                    .forEach(d -> d.partitions().forEach(
+                            p -> partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));
+            int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(waitNanos)));
+            admin.listOffsets(partitions, new ListOffsetsOptions().timeoutMs(ms)).all()
+                    .get(waitNanos, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw new KafkaException("the leaders of " + topics + " did not answer: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new KafkaException("the leaders of " + topics + " did not answer within " + timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while waiting for the leaders of " + topics, e);
         }
     }
 

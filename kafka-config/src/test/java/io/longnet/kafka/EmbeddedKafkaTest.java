@@ -147,6 +147,15 @@ class EmbeddedKafkaTest {
     }
 
     @Test
+    void brokerLimitsReportTheTransactionMaximumAndNothingForAnUnreachableBroker() {
+        assertThat(BrokerLimits.transactionMaxTimeout(kafka.clientProperties(), Duration.ofSeconds(20)))
+                .contains(EmbeddedKafka.TRANSACTION_MAX_TIMEOUT);
+        Properties nowhere = new Properties();
+        nowhere.put("bootstrap.servers", "localhost:1");
+        assertThat(BrokerLimits.transactionMaxTimeout(nowhere, Duration.ofMillis(500))).isEmpty();
+    }
+
+    @Test
     void brokerRunsTheKafka42ProductionMetadataVersion() throws Exception {
         try (Admin admin = Admin.create(kafka.clientProperties())) {
             FinalizedVersionRange metadata = admin.describeFeatures().featureMetadata().get()

@@ -1,0 +1,198 @@
+package io.longnet.job;
+
+import io.longnet.kafka.BrokerLimits;
+import io.longnet.kafka.DeadLetter;
+import io.longnet.kafka.Document;
+import io.longnet.kafka.EmbeddingOut;
+import io.longnet.kafka.PredictionOut;
+import io.longnet.model.ModelDirectory;
+import io.longnet.ops.DocumentHeads;
+import io.longnet.ops.EncodedChunk;
+import io.longnet.ops.EncoderOperator;
+import io.longnet.ops.ParseDocuments;
+import io.longnet.ops.RawRecord;
+import io.longnet.ops.StreamChunk;
+import io.longnet.ops.TokenizeAndChunk;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The corpus job: documents in, one embedding and one prediction per document out, exactly once.
+ *
+ * <pre>
+ * KafkaSource(documents) -> parse --bad--> KafkaSink(dead letters)
+ *   -> keyBy(stream) -> tokenize and chunk -> keyBy(stream) -> dilated encoder
+ *   -> keyBy(stream) -> document heads -> KafkaSink(embeddings)
+ *                                      \-> KafkaSink(predictions)
+ * </pre>
+ *
+ * <p>Run on a cluster with {@code flink run longnet-flink-jobs-*-job.jar --bootstrap-servers HOST:9092
+ * --model /models/m [--config job.properties] [--properties kafka-client.properties] [--key value ...]}.
+ */
+public final class CorpusJob {
+
+    public static final String JOB_NAME = "longnet corpus";
+
+    /** EmbeddedRocksDBStateBackend's name for {@code state.backend.type}. */
+    static final String ROCKSDB = "rocksdb";
+
+    static final Duration BROKER_CHECK_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final Logger LOG = LoggerFactory.getLogger(CorpusJob.class);
+
+    private CorpusJob() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        JobArguments arguments = JobArguments.parse(Arrays.asList(args));
+        JobConfig cfg = arguments.jobConfig();
+        Properties kafka = arguments.kafkaClientSettings(cfg).toProperties();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        build(env, cfg, kafka);
+        env.execute(JOB_NAME);
+    }
+
+    /**
+     * Adds the job to {@code env}. Fails before adding anything if the model cannot be used or the transaction
+     * timeout is above what the brokers allow.
+     */
+    public static void build(StreamExecutionEnvironment env, JobConfig cfg, Properties kafkaClientProps) {
+        build(env, cfg, kafkaClientProps, JobTaps.NONE);
+    }
+
+    /** As {@link #build(StreamExecutionEnvironment, JobConfig, Properties)}, with pass-through steps spliced in. */
+    public static void build(StreamExecutionEnvironment env, JobConfig cfg, Properties kafkaClientProps, JobTaps taps) {
+        ModelDirectory model = ModelCheck.validate(cfg.modelDir(), cfg.topK());
+        checkTransactionTimeout(cfg, kafkaClientProps);
+        LOG.info("Building {} with model {} ({}), topics {}", JOB_NAME, cfg.modelDir(), model.fingerprint(), cfg.topics());
+        configureCheckpoints(env, cfg);
+
+        DataStream<RawRecord> records = env
+                .fromSource(source(cfg, kafkaClientProps), WatermarkStrategy.noWatermarks(), "documents source")
+                .uid("documents-source");
+
+        SingleOutputStreamOperator<Document> documents = records
+                .process(new ParseDocuments(cfg.maxDocumentBytes()))
+                .name("parse documents").uid("parse-documents");
+        documents.getSideOutput(ParseDocuments.DEAD_LETTERS)
+                .sinkTo(sink(cfg, kafkaClientProps, "dead-letters",
+                        KeyedJsonSerializer.deadLetters(cfg.topics().deadLetters())))
+                .name("dead letters sink").uid("dead-letters-sink");
+
+        DataStream<StreamChunk> chunks = documents
+                .keyBy(Document::stream, Types.STRING)
+                .process(new TokenizeAndChunk(cfg.chunkSize(), cfg.flushInterval().toMillis()))
+                .name("tokenize and chunk").uid("tokenize-and-chunk");
+
+        DataStream<EncodedChunk> encoded = chunks
+                .keyBy(StreamChunk::stream, Types.STRING)
+                .transform("dilated encoder", TypeInformation.of(EncodedChunk.class),
+                        new EncoderOperator(cfg.modelDir().toString(), cfg.topK(), cfg.predictions()))
+                .uid("dilated-encoder");
+
+        SingleOutputStreamOperator<EmbeddingOut> embeddings = taps.encoded(encoded)
+                .keyBy(EncodedChunk::stream, Types.STRING)
+                .process(new DocumentHeads(cfg.pooling(), cfg.topK(), cfg.predictions()))
+                .name("document heads").uid("document-heads");
+        taps.embeddings(embeddings)
+                .sinkTo(sink(cfg, kafkaClientProps, "embeddings",
+                        KeyedJsonSerializer.embeddings(cfg.topics().embeddings())))
+                .name("embeddings sink").uid("embeddings-sink");
+
+        if (cfg.predictions()) {
+            embeddings.getSideOutput(DocumentHeads.PREDICTIONS)
+                    .sinkTo(sink(cfg, kafkaClientProps, "predictions",
+                            KeyedJsonSerializer.predictions(cfg.topics().predictions())))
+                    .name("predictions sink").uid("predictions-sink");
+        }
+    }
+
+    /**
+     * The brokers abort, and refuse to start, transactions longer than their transaction.max.timeout.ms; a sink
+     * asking for more would fail on every restart. Checked here when the brokers tell (a warning when they don't).
+     */
+    static void checkTransactionTimeout(JobConfig cfg, Properties kafkaClientProps) {
+        Properties props = new Properties();
+        props.putAll(kafkaClientProps);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        BrokerLimits.transactionMaxTimeout(props, BROKER_CHECK_TIMEOUT).ifPresent(max -> {
+            if (cfg.transactionTimeout().compareTo(max) > 0) {
+                throw new IllegalArgumentException(JobOptions.TRANSACTION_TIMEOUT.key() + " "
+                        + cfg.transactionTimeout().toMillis() + " ms is above the brokers' "
+                        + BrokerLimits.TRANSACTION_MAX_TIMEOUT + " " + max.toMillis() + " ms");
+            }
+        });
+    }
+
+    /** RocksDB (EmbeddedRocksDBStateBackend) with incremental checkpoints, exactly-once checkpoints. */
+    static void configureCheckpoints(StreamExecutionEnvironment env, JobConfig cfg) {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, ROCKSDB);
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        cfg.checkpointStorage().ifPresent(dir -> {
+            conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
+        });
+        env.configure(conf);
+        env.enableCheckpointing(cfg.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    }
+
+    static KafkaSource<RawRecord> source(JobConfig cfg, Properties kafkaClientProps) {
+        return KafkaSource.<RawRecord>builder()
+                .setProperties(kafkaClientProps)
+                .setBootstrapServers(cfg.bootstrapServers())
+                .setTopics(cfg.topics().documents())
+                .setGroupId(cfg.groupId())
+                .setStartingOffsets(startingOffsets(cfg.startingOffsets()))
+                // Documents written in a producer transaction that was aborted must never be encoded.
+                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+                .setDeserializer(new RawRecordDeserializer())
+                .build();
+    }
+
+    static OffsetsInitializer startingOffsets(JobOptions.StartingOffsets offsets) {
+        return switch (offsets) {
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+            case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        };
+    }
+
+    /** An exactly-once sink whose transactional ids are the job's prefix plus {@code name}. */
+    static <T> KafkaSink<T> sink(JobConfig cfg, Properties kafkaClientProps, String name,
+            KafkaRecordSerializationSchema<T> serializer) {
+        Properties producer = new Properties();
+        producer.putAll(kafkaClientProps);
+        return KafkaSink.<T>builder()
+                .setKafkaProducerConfig(producer)
+                .setBootstrapServers(cfg.bootstrapServers())
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(cfg.transactionalIdPrefix() + "-" + name)
+                .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                        Long.toString(cfg.transactionTimeout().toMillis()))
+                .build();
+    }
+}

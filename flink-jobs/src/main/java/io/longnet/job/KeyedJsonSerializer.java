@@ -1,0 +1,56 @@
+package io.longnet.job;
+
+import io.longnet.kafka.DeadLetter;
+import io.longnet.kafka.EmbeddingOut;
+import io.longnet.kafka.PredictionOut;
+import java.nio.charset.StandardCharsets;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.util.function.SerializableFunction;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Writes one wire record per element to a fixed topic: key = a string naming the record (the document
+ * id for outputs), value = the record's v1 JSON. Kafka's default partitioner then sends all records
+ * of one key to one partition.
+ *
+ * @param <T> the wire record type
+ */
+public final class KeyedJsonSerializer<T> implements KafkaRecordSerializationSchema<T> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String topic;
+    private final SerializableFunction<T, String> key;
+    private final SerializableFunction<T, byte[]> value;
+
+    private KeyedJsonSerializer(String topic, SerializableFunction<T, String> key, SerializableFunction<T, byte[]> value) {
+        this.topic = topic;
+        this.key = key;
+        this.value = value;
+    }
+
+    /** Embeddings, keyed by document id. */
+    public static KeyedJsonSerializer<EmbeddingOut> embeddings(String topic) {
+        return new KeyedJsonSerializer<>(topic, EmbeddingOut::id, EmbeddingOut::toJson);
+    }
+
+    /** Predictions, keyed by document id. */
+    public static KeyedJsonSerializer<PredictionOut> predictions(String topic) {
+        return new KeyedJsonSerializer<>(topic, PredictionOut::id, PredictionOut::toJson);
+    }
+
+    /** Dead letters have no trustworthy document id: keyed by their coordinates "topic/partition/offset". */
+    public static KeyedJsonSerializer<DeadLetter> deadLetters(String topic) {
+        return new KeyedJsonSerializer<>(topic, KeyedJsonSerializer::coordinates, DeadLetter::toJson);
+    }
+
+    static String coordinates(DeadLetter letter) {
+        return letter.sourceTopic() + "/" + letter.partition() + "/" + letter.offset();
+    }
+
+    @Override
+    public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
+        return new ProducerRecord<>(topic, null, timestamp, key.apply(element).getBytes(StandardCharsets.UTF_8),
+                value.apply(element));
+    }
+}

@@ -1,0 +1,55 @@
+package io.longnet.job;
+
+import io.longnet.model.ModelDirectory;
+import io.longnet.text.CorpusTokenizer;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The checks the job runs before it builds its graph, so that a bad model fails at start with the
+ * problem named, instead of in every TaskManager after records were consumed: the directory loads
+ * (config.json parses, every tensor present with its shape), the tokenizer's ids fit the model's
+ * vocabulary, and top-k fits too.
+ */
+public final class ModelCheck {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelCheck.class);
+
+    private ModelCheck() {
+    }
+
+    /** @throws InvalidModelException naming the directory and the first problem found */
+    public static ModelDirectory validate(Path modelDir, int topK) {
+        ModelDirectory model;
+        try {
+            model = ModelDirectory.load(modelDir);
+        } catch (RuntimeException e) {
+            throw new InvalidModelException(modelDir, e.getMessage(), e);
+        }
+        int vocabSize = model.config().vocabSize();
+        try {
+            CorpusTokenizer.cl100k().checkModelVocabulary(vocabSize);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidModelException(modelDir, e.getMessage(), e);
+        }
+        if (topK > vocabSize) {
+            throw new InvalidModelException(modelDir, JobOptions.TOP_K.key() + " " + topK
+                    + " is larger than the model's vocab_size " + vocabSize, null);
+        }
+        LOG.info("Model {} ({}): vocab_size {}, E {}, {} heads, {} layers, segment_length {}, dilated_ratio {}",
+                modelDir, model.fingerprint(), vocabSize, model.config().embedDim(), model.config().heads(),
+                model.config().layers(), model.config().schedule().segmentLengths(),
+                model.config().schedule().dilatedRatios());
+        return model;
+    }
+
+    /** The model directory cannot be used by this job; the message names the directory and why. */
+    public static final class InvalidModelException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        InvalidModelException(Path modelDir, String problem, Throwable cause) {
+            super("model directory " + modelDir + " cannot be used: " + problem, cause);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.longnet.it;
+
+import io.longnet.model.ModelConfigJson;
+import io.longnet.model.ModelDirectory;
+import io.longnet.model.ModelInit;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A tiny random model with cl100k_base's vocabulary: E=16, 2 heads, 2 layers, and a schedule of short
+ * segments (w = 8, 16, 32; r = 1, 2, 4), so a stream of a few hundred tokens crosses many segment
+ * boundaries of every branch.
+ */
+final class TinyModel {
+
+    static final String CONFIG_JSON = """
+            {
+              "vocab_size": 100277,
+              "decoder_embed_dim": 16,
+              "decoder_attention_heads": 2,
+              "decoder_layers": 2,
+              "decoder_ffn_embed_dim": 32,
+              "segment_length": [8, 16, 32],
+              "dilated_ratio": [1, 2, 4]
+            }
+            """;
+
+    private TinyModel() {
+    }
+
+    static ModelDirectory write(Path dir) throws IOException {
+        return ModelDirectory.save(dir, ModelInit.random(ModelConfigJson.parse(CONFIG_JSON), 7));
+    }
+}
