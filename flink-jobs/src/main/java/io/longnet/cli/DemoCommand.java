@@ -54,7 +54,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class DemoCommand {
 
-    static final int DEFAULT_DOCUMENTS = 40;
+    static final int DEFAULT_DOCUMENTS = 600;
     static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(2);
     static final Duration PROGRESS_EVERY = Duration.ofSeconds(2);
     static final int PARTITIONS = 2;
@@ -153,7 +153,7 @@ public final class DemoCommand {
         }
     }
 
-    private static void writeInput(Properties clientProps, String topic, List<Document> docs,
+    static void writeInput(Properties clientProps, String topic, List<Document> docs,
             List<SampleCorpus.BadRecord> bad) {
         Properties props = new Properties();
         props.putAll(clientProps);
@@ -307,7 +307,7 @@ public final class DemoCommand {
         System.out.flush();
     }
 
-    private static void deleteRecursively(Path dir) {
+    static void deleteRecursively(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {

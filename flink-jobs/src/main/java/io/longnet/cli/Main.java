@@ -12,6 +12,8 @@ public final class Main {
             "  forward --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N]",
             "  init    --config CONFIG.json --seed S --out DIR",
             "  bench   [--seconds S]   ND4J gemm, dilated attention and streaming decoder throughput",
+            "  bench-pipeline [--model DIR] [--documents N] [--chunk-size C] [--parallelism P]",
+            "          the corpus job (in-process Kafka, local Flink) against the bare encoder; RocksDB bytes/token",
             "  topics  create [--bootstrap-servers H:P] [--properties FILE] [--partitions N] [--replication R]",
             "  run     --bootstrap-servers H:P --model DIR [--parallelism N] [--config FILE] [--properties FILE]",
             "          [--job-option value ...]   the corpus job on a local Flink against an external Kafka",
@@ -38,6 +40,7 @@ public final class Main {
                 case "forward" -> ForwardCommand.run(rest);
                 case "init" -> System.out.println("wrote model " + InitCommand.run(rest).fingerprint());
                 case "bench" -> BenchCommand.run(rest);
+                case "bench-pipeline" -> PipelineBenchCommand.run(rest);
                 case "topics" -> TopicsCommand.run(rest);
                 case "run" -> RunCommand.run(rest);
                 case "demo" -> DemoCommand.run(rest);

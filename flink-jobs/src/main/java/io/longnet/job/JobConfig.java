@@ -24,6 +24,7 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param topK                  next-token candidates per document, >= 1
  * @param predictions           whether logits and predictions are computed
  * @param checkpointInterval    checkpoint interval, >= 10 ms (Flink's minimum)
+ * @param unalignedCheckpoints  whether barriers overtake in-flight chunks
  * @param checkpointDir         checkpoint storage URI, or null for the cluster's
  * @param maxDocumentBytes      largest accepted input record value, >= 1
  * @param groupId               the source's consumer group id
@@ -41,6 +42,7 @@ public record JobConfig(
         int topK,
         boolean predictions,
         Duration checkpointInterval,
+        boolean unalignedCheckpoints,
         String checkpointDir,
         int maxDocumentBytes,
         String groupId,
@@ -114,6 +116,7 @@ public record JobConfig(
                 conf.get(JobOptions.TOP_K),
                 conf.get(JobOptions.PREDICTIONS),
                 conf.get(JobOptions.CHECKPOINT_INTERVAL),
+                conf.get(JobOptions.UNALIGNED_CHECKPOINTS),
                 conf.get(JobOptions.CHECKPOINT_DIR),
                 conf.get(JobOptions.MAX_DOCUMENT_BYTES),
                 conf.get(JobOptions.GROUP_ID),
@@ -145,8 +148,8 @@ public record JobConfig(
     /** The same settings with another checkpoint directory (the local runners pick a temporary one). */
     public JobConfig withCheckpointDir(String dir) {
         return new JobConfig(bootstrapServers, topics, modelDir, chunkSize, flushInterval, pooling, topK, predictions,
-                checkpointInterval, dir, maxDocumentBytes, groupId, transactionalIdPrefix, transactionTimeout,
-                startingOffsets);
+                checkpointInterval, unalignedCheckpoints, dir, maxDocumentBytes, groupId, transactionalIdPrefix,
+                transactionTimeout, startingOffsets);
     }
 
     private static void requireText(ConfigOption<String> option, String value) {

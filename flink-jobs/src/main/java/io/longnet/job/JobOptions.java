@@ -86,6 +86,13 @@ public final class JobOptions {
             .withDescription("Checkpoint interval. Outputs become visible to read_committed consumers when the "
                     + "checkpoint that covers them completes, so this is also the output latency.");
 
+    public static final ConfigOption<Boolean> UNALIGNED_CHECKPOINTS = ConfigOptions.key("unaligned-checkpoints")
+            .booleanType()
+            .defaultValue(true)
+            .withDescription("Whether checkpoint barriers overtake the chunks queued in front of the encoder "
+                    + "(Flink's unaligned checkpoints). The source reads far faster than the encoder computes; with "
+                    + "aligned barriers a checkpoint, and so every output, waits until the whole backlog is encoded.");
+
     public static final ConfigOption<String> CHECKPOINT_DIR = ConfigOptions.key("checkpoint-dir")
             .stringType()
             .noDefaultValue()
@@ -125,7 +132,8 @@ public final class JobOptions {
     /** Every option, for usage texts and to reject unknown keys. */
     public static final List<ConfigOption<?>> ALL = List.of(
             BOOTSTRAP_SERVERS, DOCUMENTS_TOPIC, EMBEDDINGS_TOPIC, PREDICTIONS_TOPIC, DEAD_LETTERS_TOPIC,
-            MODEL_DIR, CHUNK_SIZE, FLUSH_INTERVAL, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL, CHECKPOINT_DIR,
+            MODEL_DIR, CHUNK_SIZE, FLUSH_INTERVAL, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL,
+            UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR,
             MAX_DOCUMENT_BYTES, GROUP_ID, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, STARTING_OFFSETS);
 
     /** Where the source starts when the job has no checkpoint to restore from. */

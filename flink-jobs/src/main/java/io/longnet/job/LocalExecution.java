@@ -22,10 +22,15 @@ public final class LocalExecution {
     }
 
     public static StreamExecutionEnvironment environment(int parallelism) {
+        return environment(parallelism, new Configuration());
+    }
+
+    /** As {@link #environment(int)}, with further cluster settings (metric reporters, say). */
+    public static StreamExecutionEnvironment environment(int parallelism, Configuration extra) {
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
         }
-        Configuration conf = new Configuration();
+        Configuration conf = new Configuration(extra);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, RESTART_DELAY);

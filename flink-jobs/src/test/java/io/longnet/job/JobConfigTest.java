@@ -43,6 +43,7 @@ class JobConfigTest {
         assertThat(cfg.topK()).isEqualTo(5);
         assertThat(cfg.predictions()).isTrue();
         assertThat(cfg.checkpointInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(cfg.unalignedCheckpoints()).isTrue();
         assertThat(cfg.checkpointDir()).isNull();
         assertThat(cfg.maxDocumentBytes()).isEqualTo(1024 * 1024);
         assertThat(cfg.transactionTimeout()).isEqualTo(Duration.ofMinutes(15));
@@ -57,7 +58,8 @@ class JobConfigTest {
                 "dead-letters-topic", "dlq", "chunk-size", "64", "flush-interval", "250 ms", "pooling", "LAST",
                 "top-k", "3", "predictions", "false", "checkpoint-interval", "2 s"));
         options.putAll(Map.of("checkpoint-dir", "file:///tmp/cp", "max-document-bytes", "4096", "group-id", "g",
-                "transactional-id-prefix", "tx", "transaction-timeout", "5 min", "starting-offsets", "committed"));
+                "transactional-id-prefix", "tx", "transaction-timeout", "5 min", "starting-offsets", "committed",
+                "unaligned-checkpoints", "false"));
 
         JobConfig cfg = JobConfig.fromMap(options);
 
@@ -68,6 +70,7 @@ class JobConfigTest {
         assertThat(cfg.topK()).isEqualTo(3);
         assertThat(cfg.predictions()).isFalse();
         assertThat(cfg.checkpointInterval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(cfg.unalignedCheckpoints()).isFalse();
         assertThat(cfg.checkpointDir()).isEqualTo("file:///tmp/cp");
         assertThat(cfg.maxDocumentBytes()).isEqualTo(4096);
         assertThat(cfg.groupId()).isEqualTo("g");

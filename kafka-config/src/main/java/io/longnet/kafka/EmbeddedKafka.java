@@ -1,6 +1,8 @@
 package io.longnet.kafka;
 
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.metadata.bootstrap.BootstrapMetadata;
@@ -20,6 +22,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -122,6 +125,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             formatQuietly(cluster);
             cluster.startup();
             cluster.waitForReadyBrokers();
+            awaitGroupCoordinator(cluster.bootstrapServers());
             LOG.info("Embedded Kafka ready at {} (data in {})", cluster.bootstrapServers(), cluster.nodes().baseDirectory());
             return cluster;
         } catch (Exception e) {
@@ -130,6 +134,20 @@ public final class EmbeddedKafka implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             throw new IllegalStateException("embedded Kafka failed to start: " + e, e);
+        }
+    }
+
+    /**
+     * Asks for a consumer group's offsets, which makes the broker create __consumer_offsets and elect its
+     * coordinator now. Otherwise the first offset commits of a job (Flink's source commits at every checkpoint)
+     * fail with COORDINATOR_NOT_AVAILABLE while that happens, each logging a warning.
+     */
+    private static void awaitGroupCoordinator(String bootstrapServers) throws Exception {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        try (Admin admin = Admin.create(props)) {
+            admin.listConsumerGroupOffsets("longnet-embedded-kafka-warm-up")
+                    .partitionsToOffsetAndMetadata().get(60, TimeUnit.SECONDS);
         }
     }
 

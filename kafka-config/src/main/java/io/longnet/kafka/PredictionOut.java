@@ -14,7 +14,8 @@ import java.util.List;
  * @param firstPosition stream position of the document's first token
  * @param tokenCount    number of tokens of the document
  * @param meanNll       mean negative log-likelihood of the document's tokens, in nats
- * @param perplexity    exp(meanNll)
+ * @param perplexity    exp(meanNll); +Infinity where that overflows a double (meanNll above about 709.78),
+ *                      written as JSON null
  * @param topNext       the most likely next tokens after the document, most likely first
  */
 public record PredictionOut(String id, String stream, long firstPosition, int tokenCount,
@@ -35,7 +36,11 @@ public record PredictionOut(String id, String stream, long firstPosition, int to
         Checks.positive(tokenCount, TOKEN_COUNT);
         // Only finiteness: float round-off can push a near-certain document's NLL a hair below 0.
         Checks.finite(meanNll, MEAN_NLL);
-        Checks.finite(perplexity, PERPLEXITY);
+        if (Double.isNaN(perplexity) || perplexity == Double.NEGATIVE_INFINITY
+                || (perplexity == Double.POSITIVE_INFINITY) != Double.isInfinite(Math.exp(meanNll))) {
+            throw new IllegalArgumentException(PERPLEXITY + " must be exp(" + MEAN_NLL + "), finite unless that "
+                    + "overflows; got " + perplexity + " for " + MEAN_NLL + " " + meanNll);
+        }
         if (topNext == null) {
             throw new IllegalArgumentException(TOP_NEXT + " must not be null");
         }
@@ -49,8 +54,12 @@ public record PredictionOut(String id, String stream, long firstPosition, int to
                 .put(STREAM, stream)
                 .put(FIRST_POSITION, firstPosition)
                 .put(TOKEN_COUNT, tokenCount)
-                .put(MEAN_NLL, meanNll)
-                .put(PERPLEXITY, perplexity);
+                .put(MEAN_NLL, meanNll);
+        if (Double.isInfinite(perplexity)) {
+            node.putNull(PERPLEXITY); // JSON has no Infinity
+        } else {
+            node.put(PERPLEXITY, perplexity);
+        }
         ArrayNode tokens = node.putArray(TOP_NEXT);
         for (TopToken token : topNext) {
             token.writeTo(tokens.addObject());
@@ -66,8 +75,15 @@ public record PredictionOut(String id, String stream, long firstPosition, int to
                 WireJson.requiredLong(node, FIRST_POSITION),
                 WireJson.requiredInt(node, TOKEN_COUNT),
                 WireJson.requiredDouble(node, MEAN_NLL),
-                WireJson.requiredDouble(node, PERPLEXITY),
+                readPerplexity(node),
                 readTopNext(node)));
+    }
+
+    private static double readPerplexity(ObjectNode node) {
+        if (node.has(PERPLEXITY) && node.get(PERPLEXITY).isNull()) {
+            return Double.POSITIVE_INFINITY;
+        }
+        return WireJson.requiredDouble(node, PERPLEXITY);
     }
 
     private static List<TopToken> readTopNext(ObjectNode node) {

@@ -62,6 +62,20 @@ class PredictionOutTest {
     }
 
     @Test
+    void anOverflowingPerplexityTravelsAsNullAndOnlyThen() {
+        PredictionOut out = new PredictionOut("d", "s", 0L, 1, 800.0, Double.POSITIVE_INFINITY, List.of());
+        String json = new String(out.toJson(), StandardCharsets.UTF_8);
+
+        assertThat(json).contains("\"perplexity\":null");
+        assertThat(PredictionOut.fromJson(out.toJson())).isEqualTo(out);
+        assertThatThrownBy(() -> new PredictionOut("d", "s", 0L, 1, 1.0, Double.POSITIVE_INFINITY, List.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("perplexity must be exp(meanNll), finite unless that overflows; got Infinity for meanNll 1.0");
+        assertThatThrownBy(() -> new PredictionOut("d", "s", 0L, 1, 800.0, 1.0e300, List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void fromJsonNamesTheBadNestedField() {
         String json = "{\"v\":1,\"id\":\"d\",\"stream\":\"s\",\"firstPosition\":0,\"tokenCount\":1,\"meanNll\":1.0,"
                 + "\"perplexity\":2.7,\"topNext\":[{\"id\":1,\"text\":\"a\",\"probability\":0.5},"
