@@ -35,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.View;
 import org.apache.flink.state.rocksdb.RocksDBNativeMetricOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -209,6 +210,8 @@ public final class PipelineBenchCommand {
         }
         double endToEnd = (System.nanoTime() - submitted) / 1e9;
         double rate = (tokens - firstTokens) / ((lastAt - firstAt) / 1e9);
+        // RocksDB's native metrics are Flink Views, refreshed every View.UPDATE_INTERVAL_SECONDS: wait for one more.
+        Thread.sleep(TimeUnit.SECONDS.toMillis(View.UPDATE_INTERVAL_SECONDS + 1));
         List<String> rocksDb = CollectingReporter.identifiers(ROCKSDB_BYTES_WRITTEN);
         if (rocksDb.isEmpty()) {
             throw new IllegalStateException("no RocksDB bytes-written metric was registered; have: "
