@@ -131,6 +131,23 @@ public final class LongNetDecoder {
         return out;
     }
 
+    /**
+     * One logit in double precision: {@code featureRow} [E] times the output projection's row for
+     * {@code tokenId}. For the rare rows whose softmax underflows; {@link #logits} is the batch path.
+     */
+    public double logit(float[] featureRow, int tokenId) {
+        int e = config.embedDim();
+        if (featureRow.length != e || tokenId < 0 || tokenId >= config.vocabSize()) {
+            throw new IllegalArgumentException("logit needs a feature row of " + e + " values and a token id in [0, "
+                    + config.vocabSize() + "), got " + featureRow.length + " values and id " + tokenId);
+        }
+        double sum = 0;
+        for (int d = 0; d < e; d++) {
+            sum += (double) featureRow[d] * outputWeightT.getFloat(d, tokenId);
+        }
+        return sum;
+    }
+
     private INDArray embed(int[] tokens) {
         int e = config.embedDim();
         float scale = (float) config.embedScale();

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A model the job cannot use, or a transaction timeout the brokers refuse, fails the job at start, with the problem named, before a graph exists, so
- * before any record is consumed: no job is submitted, the consumer group commits nothing, no output appears.
+ * A model the job cannot use, or a transaction timeout the brokers refuse, fails the job at start, with the
+ * problem named, before a graph exists, so before any record is consumed: no job is submitted, the consumer
+ * group commits nothing, no output appears.
  */
 class StartupValidationITCase {
 
