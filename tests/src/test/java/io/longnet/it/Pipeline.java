@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -53,6 +54,7 @@ final class Pipeline implements AutoCloseable {
     final EmbeddedKafka kafka = SharedKafka.get();
     final TopicNames topics;
     final JobConfig config;
+    private final Map<String, String> options;
     private JobClient job;
     private OutputReader reader;
 
@@ -74,7 +76,13 @@ final class Pipeline implements AutoCloseable {
         options.put(JobOptions.GROUP_ID.key(), name);
         options.put(JobOptions.TRANSACTIONAL_ID_PREFIX.key(), name);
         options.putAll(extraOptions);
+        this.options = Map.copyOf(options);
         config = JobConfig.fromMap(options);
+    }
+
+    /** The job's options as the command line of {@code flink run} takes them: --key value ... */
+    List<String> jobArguments() {
+        return options.entrySet().stream().flatMap(e -> Stream.of("--" + e.getKey(), e.getValue())).toList();
     }
 
     Properties clientProperties() {
