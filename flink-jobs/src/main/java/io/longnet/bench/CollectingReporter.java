@@ -1,5 +1,6 @@
 package io.longnet.bench;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,7 +54,7 @@ public final class CollectingReporter implements MetricReporter {
     }
 
     /** The identifiers whose name matches, to say what a sum was taken over. */
-    public static java.util.List<String> identifiers(Predicate<String> name) {
+    public static List<String> identifiers(Predicate<String> name) {
         return METRICS.keySet().stream()
                 .filter(id -> name.test(id.substring(id.lastIndexOf('.') + 1)))
                 .sorted()
