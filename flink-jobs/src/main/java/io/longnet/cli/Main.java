@@ -11,7 +11,8 @@ public final class Main {
             "usage: longnet COMMAND [--flag value ...]",
             "  forward --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N]",
             "  init    --config CONFIG.json --seed S --out DIR",
-            "  bench   [--seconds S]   ND4J gemm, dilated attention and streaming decoder throughput",
+            "  bench   [--kernel-tokens N] [--decoder-tokens N] [--chunk N]",
+            "          ND4J gemm, dilated attention and streaming decoder throughput",
             "  bench-pipeline [--model DIR] [--documents N] [--chunk-size C] [--parallelism P]",
             "          the corpus job (in-process Kafka, local Flink) against the bare encoder; RocksDB bytes/token",
             "  topics  create [--bootstrap-servers H:P] [--properties FILE] [--partitions N] [--replication R]",
@@ -44,10 +45,13 @@ public final class Main {
                 case "topics" -> TopicsCommand.run(rest);
                 case "run" -> RunCommand.run(rest);
                 case "demo" -> DemoCommand.run(rest);
-                default -> throw new Args.UsageException("unknown command \"" + argv[0] + "\"\n" + USAGE);
+                default -> throw new Args.UsageException(argv[0] + ": unknown command\n" + USAGE);
             }
             return 0;
-        } catch (Args.UsageException | IllegalArgumentException e) {
+        } catch (Args.UsageException e) {
+            System.err.println("longnet " + e.getMessage()); // the message starts with the command
+            return 2;
+        } catch (IllegalArgumentException e) {
             System.err.println("longnet " + argv[0] + ": " + e.getMessage());
             return 2;
         } catch (Exception e) {
