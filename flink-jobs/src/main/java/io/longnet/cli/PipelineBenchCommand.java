@@ -74,7 +74,16 @@ public final class PipelineBenchCommand {
         int chunkSize = args.positiveInt("chunk-size", DEFAULT_CHUNK);
         int parallelism = args.positiveInt("parallelism", 1);
         Path work = Files.createTempDirectory("longnet-bench-pipeline-");
-        ModelDirectory model = args.has("model") ? ModelDirectory.load(Path.of(args.required("model")))
+        try {
+            run(args.has("model") ? Path.of(args.required("model")) : null, documents, chunkSize, parallelism, work);
+        } finally {
+            DemoCommand.deleteRecursively(work);
+        }
+    }
+
+    private static void run(Path givenModel, int documents, int chunkSize, int parallelism, Path work)
+            throws Exception {
+        ModelDirectory model = givenModel != null ? ModelDirectory.load(givenModel)
                 : DemoModel.writeUntrained(work.resolve("untrained-model"));
         int topK = JobOptions.TOP_K.defaultValue();
 
@@ -104,7 +113,6 @@ public final class PipelineBenchCommand {
                 run.stateBytes() / tokens, run.checkpoints(), CHECKPOINT_INTERVAL.toSeconds());
         System.out.printf(Locale.ROOT, "         RocksDB's own bytes written (all keyed state: chunkers, encoders, "
                 + "heads): %,.0f = %.0f bytes/token%n", run.rocksDbBytes(), run.rocksDbBytes() / tokens);
-        DemoCommand.deleteRecursively(work);
     }
 
     /** Each stream's documents through a {@link StreamChunker}, as the tokenize-and-chunk operator does. */

@@ -50,10 +50,6 @@ public final class TopicsCommand {
         if (args.has("bootstrap-servers")) {
             builder.bootstrapServers(args.required("bootstrap-servers"));
         }
-        try {
-            return builder.build();
-        } catch (IllegalArgumentException noServers) {
-            return builder.bootstrapServers(DEFAULT_BOOTSTRAP).build();
-        }
+        return builder.bootstrapServersIfUnset(DEFAULT_BOOTSTRAP).build();
     }
 }

@@ -130,6 +130,14 @@ public record KafkaClientSettings(SortedMap<String, String> properties) {
             return set(BOOTSTRAP_SERVERS, servers);
         }
 
+        /** Sets {@code bootstrap.servers} unless the file or an earlier call already did: a default. */
+        public Builder bootstrapServersIfUnset(String servers) {
+            if (!fromFile.containsKey(BOOTSTRAP_SERVERS) && !overrides.containsKey(BOOTSTRAP_SERVERS)) {
+                bootstrapServers(servers);
+            }
+            return this;
+        }
+
         /** @throws IllegalArgumentException if {@code bootstrap.servers} is missing or blank */
         public KafkaClientSettings build() {
             TreeMap<String, String> merged = new TreeMap<>(fromFile);

@@ -15,10 +15,12 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -71,8 +73,8 @@ public final class TopicAdmin {
                 (isNew ? created : existed).add(spec.name());
             }
             List<String> names = specs.stream().map(TopicSpec::name).toList();
-            awaitLeaders(admin, names, deadline, timeout);
-            awaitLeadersServing(admin, names, deadline, timeout);
+            Collection<TopicDescription> described = awaitLeaders(admin, names, deadline, timeout);
+            awaitLeadersServing(admin, described, deadline, timeout);
             LOG.info("Topics created: {}; already existed: {}", created, existed);
             return new CreateResult(created, existed);
         }
@@ -93,11 +95,13 @@ public final class TopicAdmin {
      * writes in between gets NOT_LEADER_OR_FOLLOWER, and its idempotent retries can then be rejected as out
      * of order for good.
      */
-    private static void awaitLeaders(Admin admin, List<String> topics, long deadlineNanos, Duration timeout) {
+    private static Collection<TopicDescription> awaitLeaders(Admin admin, List<String> topics, long deadlineNanos,
+            Duration timeout) {
         while (true) {
-            List<String> leaderless = leaderless(admin, topics, deadlineNanos, timeout);
+            Optional<Map<String, TopicDescription>> described = describe(admin, topics, deadlineNanos, timeout);
+            List<String> leaderless = described.map(TopicAdmin::leaderless).orElse(topics);
             if (leaderless.isEmpty()) {
-                return;
+                return described.get().values();
             }
             if (System.nanoTime() > deadlineNanos) {
                 throw new KafkaException("topics " + leaderless + " have partitions without a leader after " + timeout);
@@ -111,14 +115,15 @@ public final class TopicAdmin {
         }
     }
 
-    private static List<String> leaderless(Admin admin, List<String> topics, long deadlineNanos, Duration timeout) {
+    /** The topics' descriptions, or empty while one is not in the answering broker's metadata yet. */
+    private static Optional<Map<String, TopicDescription>> describe(Admin admin, List<String> topics,
+            long deadlineNanos, Duration timeout) {
         long waitNanos = Math.max(0, deadlineNanos - System.nanoTime());
-        Map<String, TopicDescription> descriptions;
         try {
-            descriptions = admin.describeTopics(topics).allTopicNames().get(waitNanos, TimeUnit.NANOSECONDS);
+            return Optional.of(admin.describeTopics(topics).allTopicNames().get(waitNanos, TimeUnit.NANOSECONDS));
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                return topics; // not in this broker's metadata yet
+                return Optional.empty();
             }
             throw new KafkaException("describing topics " + topics + " failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
@@ -127,6 +132,9 @@ public final class TopicAdmin {
             Thread.currentThread().interrupt();
             throw new KafkaException("interrupted while describing topics " + topics, e);
         }
+    }
+
+    private static List<String> leaderless(Map<String, TopicDescription> descriptions) {
         return descriptions.values().stream()
                 .filter(d -> d.partitions().stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty()))
                 .map(TopicDescription::name)
@@ -138,13 +146,14 @@ public final class TopicAdmin {
      * by the leader itself (and the admin client retries NOT_LEADER_OR_FOLLOWER), so once it answers for every
      * partition, produce requests will be accepted.
      */
-    private static void awaitLeadersServing(Admin admin, List<String> topics, long deadlineNanos, Duration timeout) {
+    private static void awaitLeadersServing(Admin admin, Collection<TopicDescription> described, long deadlineNanos,
+            Duration timeout) {
+        List<String> topics = described.stream().map(TopicDescription::name).toList();
+        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+        described.forEach(d -> d.partitions().forEach(
+                p -> partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));
         long waitNanos = Math.max(1, deadlineNanos - System.nanoTime());
         try {
-            Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-            admin.describeTopics(topics).allTopicNames().get(waitNanos, TimeUnit.NANOSECONDS).values()
-                    .forEach(d -> d.partitions().forEach(
-                            p -> partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));
             int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(waitNanos)));
             admin.listOffsets(partitions, new ListOffsetsOptions().timeoutMs(ms)).all()
                     .get(waitNanos, TimeUnit.NANOSECONDS);

@@ -62,6 +62,16 @@ class KafkaClientSettingsTest {
     }
 
     @Test
+    void aDefaultBootstrapAppliesOnlyWhereNeitherTheFileNorAFlagNamesOne() throws IOException {
+        assertThat(KafkaClientSettings.builder().propertiesFile(clientFile()).bootstrapServersIfUnset("default:9092")
+                .build().bootstrapServers()).isEqualTo("file-broker:9092");
+        assertThat(KafkaClientSettings.builder().bootstrapServers("flag:1").bootstrapServersIfUnset("default:9092")
+                .build().bootstrapServers()).isEqualTo("flag:1");
+        assertThat(KafkaClientSettings.builder().bootstrapServersIfUnset("default:9092")
+                .build().bootstrapServers()).isEqualTo("default:9092");
+    }
+
+    @Test
     void toStringMasksSecretsAndKeepsTheRest() throws IOException {
         KafkaClientSettings settings = KafkaClientSettings.builder().propertiesFile(clientFile())
                 .set("sasl.oauthbearer.client.credentials.client.secret", "oauth-secret").build();
