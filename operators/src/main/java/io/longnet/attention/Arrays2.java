@@ -53,8 +53,11 @@ public final class Arrays2 {
         return a.ordering() == 'c' && a.elementWiseStride() == 1 && a.dataType() == DataType.FLOAT;
     }
 
-    /** The native memory at the array's first element. */
+    /**
+     * The native memory at the array's first element. A view's buffer already starts at the view's offset
+     * (ND4J gives a view that starts past element 0 a buffer of its own over the parent's memory).
+     */
     private static FloatPointer pointer(INDArray a) {
-        return new FloatPointer(a.data().addressPointer()).position(a.offset());
+        return new FloatPointer(a.data().addressPointer());
     }
 }

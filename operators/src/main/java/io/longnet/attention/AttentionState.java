@@ -103,6 +103,15 @@ public final class AttentionState {
         }
     }
 
+    /** Floats allocated for keys and values, used or not. */
+    public long heldFloats() {
+        long sum = 0;
+        for (INDArray k : keys) {
+            sum += k == null ? 0 : 2 * k.length();
+        }
+        return sum;
+    }
+
     /** Floats held for kept rows (keys and values). */
     public long keptFloats() {
         long sum = 0;

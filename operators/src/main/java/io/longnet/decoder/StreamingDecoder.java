@@ -14,13 +14,6 @@ public final class StreamingDecoder {
         this.state = decoder.newState();
     }
 
-    /** Continues from state bytes written by {@link #snapshot()}. */
-    public static StreamingDecoder restore(LongNetDecoder decoder, byte[] snapshot) {
-        StreamingDecoder s = new StreamingDecoder(decoder);
-        s.state.readFrom(snapshot);
-        return s;
-    }
-
     /** The chunk's features [n, E] and logits [n, V]. */
     public DecoderOutput accept(int[] tokens) {
         return decoder.forward(tokens, state, true);
@@ -35,8 +28,9 @@ public final class StreamingDecoder {
         return state.position();
     }
 
-    public byte[] snapshot() {
-        return state.toBytes();
+    /** The state this decoder advances; what {@link io.longnet.state.KvPersistence} writes and restores. */
+    public DecoderState state() {
+        return state;
     }
 
     /** Bytes held as kept keys and values; at most layers x sum_i ceil(w_i/r_i) x 2E floats. */

@@ -1,10 +1,14 @@
 package io.longnet.ops;
 
 import io.longnet.decoder.DecoderOutput;
+import io.longnet.decoder.DecoderState;
 import io.longnet.decoder.LongNetDecoder;
 import io.longnet.decoder.StreamingDecoder;
 import io.longnet.heads.LogitsScorer;
 import io.longnet.kafka.TopToken;
+import io.longnet.state.KvPersistence;
+import io.longnet.state.KvStore;
+import io.longnet.state.StreamMeta;
 import io.longnet.text.Chunk;
 import io.longnet.text.CorpusTokenizer;
 import io.longnet.text.DocSpan;
@@ -32,6 +36,7 @@ public final class ChunkEncoder {
     private final int topK;
     private final boolean predictions;
     private final int embedDim;
+    private final KvPersistence persistence;
 
     /**
      * @param topK next tokens listed per finished document, in [0, vocab_size]; 0 lists none
@@ -49,27 +54,61 @@ public final class ChunkEncoder {
         this.topK = topK;
         this.predictions = predictions;
         this.embedDim = decoder.config().embedDim();
+        this.persistence = new KvPersistence(decoder.config());
     }
 
     public int embedDim() {
         return embedDim;
     }
 
-    /** A stream at position 0. */
-    public EncoderStream newStream() {
-        return new EncoderStream(new StreamingDecoder(decoder), null);
+    /** Dilated-attention branches of the model: one k/v map each in durable state. */
+    public int branches() {
+        return decoder.config().schedule().size();
     }
 
-    /** A stream continuing from {@link EncoderStream#decoderSnapshot()} and {@link EncoderStream#lastFeatures()}. */
-    public EncoderStream restore(byte[] decoderSnapshot, float[] lastFeatures) {
-        StreamingDecoder restored = StreamingDecoder.restore(decoder, decoderSnapshot);
-        boolean atStart = restored.position() == 0;
-        if (atStart != (lastFeatures == null) || (lastFeatures != null && lastFeatures.length != embedDim)) {
-            throw new IllegalArgumentException("stored encoder state is inconsistent: decoder at position "
-                    + restored.position() + " with a last feature row of "
-                    + (lastFeatures == null ? "none" : lastFeatures.length + " values") + " (embedDim " + embedDim + ")");
+    public String modelFingerprint() {
+        return modelFingerprint;
+    }
+
+    /** A stream at position 0. */
+    public EncoderStream newStream() {
+        return new EncoderStream(new StreamingDecoder(decoder), null, KvPersistence.NEVER_WRITTEN);
+    }
+
+    /** What {@link #persist} wrote to the k/v store, and the meta the caller stores beside it. */
+    public record Persisted(StreamMeta meta, long kvBytes) {
+    }
+
+    /** Writes what the stream keeps that {@code store} does not yet hold: only rows added since the last write. */
+    public Persisted persist(EncoderStream stream, KvStore store) throws Exception {
+        DecoderState state = stream.decoder().state();
+        long bytes = persistence.write(state, stream.writtenAt(), store);
+        stream.markWritten();
+        return new Persisted(new StreamMeta(modelFingerprint, state.contextStart(), state.position(),
+                stream.lastFeaturesRef()), bytes);
+    }
+
+    /**
+     * The stream written by {@link #persist}, rebuilt from its meta and k/v pieces. Fails naming both
+     * fingerprints when they were written by another model.
+     */
+    public EncoderStream restore(String stream, StreamMeta meta, KvStore store) throws Exception {
+        if (!meta.modelFingerprint().equals(modelFingerprint)) {
+            throw new IllegalStateException("stream '" + stream + "' was encoded by model " + meta.modelFingerprint()
+                    + ", but this encoder runs model " + modelFingerprint);
         }
-        return new EncoderStream(restored, lastFeatures == null ? null : lastFeatures.clone());
+        if (meta.lastFeatures() != null && meta.lastFeatures().length != embedDim) {
+            throw new IllegalStateException("stream '" + stream + "' stored a last feature row of "
+                    + meta.lastFeatures().length + " values, but the model's embed dim is " + embedDim);
+        }
+        StreamingDecoder restored = new StreamingDecoder(decoder);
+        persistence.read(restored.state(), meta.contextStart(), meta.position(), store);
+        return new EncoderStream(restored, meta.lastFeatures(), meta.position());
+    }
+
+    /** Bytes of new kept rows per encoded token (analytic), for the bytes-written-per-token figures. */
+    public double newRowBytesPerToken() {
+        return persistence.newRowBytesPerToken();
     }
 
     /** Runs the chunk through the stream's decoder and advances it; the chunk must start where the stream is. */

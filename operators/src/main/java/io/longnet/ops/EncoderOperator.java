@@ -1,18 +1,29 @@
 package io.longnet.ops;
 
 import io.longnet.decoder.LongNetDecoder;
+import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelDirectory;
+import io.longnet.state.HotStreams;
+import io.longnet.state.KvStore;
+import io.longnet.state.StreamMeta;
 import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -21,83 +32,122 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dilated encoder, keyed by stream: every decision is {@link ChunkEncoder}'s; this operator only keeps
- * each stream's {@link EncoderStream} and makes it durable.
+ * The dilated encoder, keyed by stream: every decision is {@link ChunkEncoder}'s and {@link HotStreams}';
+ * this operator maps them onto keyed state, checkpoints and metrics.
  *
- * <p>State: a hot copy per stream in memory (LRU, at most {@code maxHotStreams}), marked dirty when it
- * advances. Keyed state ({@code decoder-state}: the decoder snapshot; {@code last-features}: {@code [E]})
- * is written only for dirty streams, in {@link #prepareSnapshotPreBarrier} (and, should a snapshot come
- * without it, in {@link #snapshotState}), or when a dirty stream is evicted. So rows of segments that open
- * and close between two checkpoints never reach RocksDB. The hot copy is derived data: after a restore
- * the map is empty and each stream is rebuilt from keyed state on first use, equal to the checkpointed
- * state.
+ * <p>Keyed state (format 2, see {@code docs/state-format.md}): {@code stream-meta} ({@link StreamMeta}: model,
+ * context start, position, last feature row) and, per branch b, {@code kv-branch-b}, a map of the open
+ * segment's k/v pieces ({@link io.longnet.state.KvPersistence}). Both are written for a stream only when it
+ * advanced since its last write: before each checkpoint barrier, or when it is evicted from memory. Only
+ * rows appended since the previous write reach RocksDB; a closed segment's map is cleared.
  *
- * <p>Metrics: {@code tokensEncoded}, {@code bytesWrittenToState} (counters), {@code kvStateBytes} (kept k/v
- * bytes of the hot streams) and {@code chunkLatencyMillis} (the last chunk's encode time) (gauges).
+ * <p>Memory: the streams' decoders are held in {@link HotStreams}, at most {@code hotStateBytes} of k/v
+ * buffers; beyond that the least recently used streams are written back and dropped, and rebuilt from
+ * RocksDB on their next chunk. The hot copies are derived data: after a restore they are rebuilt lazily.
+ *
+ * <p>Operator state {@code encoder-model} records the model fingerprint, so that a restore with another
+ * model fails at start, naming both, instead of mixing two models' rows in one stream.
+ *
+ * <p>Metrics: counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
+ * {@code hotStreamReloads}; gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
+ * (their buffers as allocated), {@code hotStreams}; histogram {@code chunkLatencyMillis}.
  */
 public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         implements OneInputStreamOperator<StreamChunk, EncodedChunk> {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(EncoderOperator.class);
-    /** Hot streams kept in memory by default; more are written to keyed state and dropped, least recent first. */
-    public static final int DEFAULT_MAX_HOT_STREAMS = 1024;
+    /** Hot k/v memory when none is given: 1 GiB. */
+    public static final long DEFAULT_HOT_STATE_BYTES = 1L << 30;
 
     private final String modelDir;
     private final int topK;
     private final boolean predictions;
-    private final int maxHotStreams;
+    private final long hotStateBytes;
 
     private transient ChunkEncoder encoder;
-    private transient ValueState<byte[]> decoderState;  // StreamingDecoder.snapshot()
-    private transient ValueState<float[]> lastFeatures; // [E], feature row of position - 1
-    private transient LinkedHashMap<String, EncoderStream> hot; // access order: eldest = least recently used
-    private transient Set<String> dirty;
+    private transient ValueState<byte[]> streamMeta;          // StreamMeta.toBytes()
+    private transient List<MapState<Long, byte[]>> kvBranches; // [branches] KvPieces key -> piece
+    private transient ListState<String> encoderModel;          // the model fingerprint, one entry per subtask
+    private transient KvStore kvStore;
+    private transient HotStreams<EncoderStream> hot;
     private transient Counter tokensEncoded;
     private transient Counter bytesWrittenToState;
-    private transient volatile long kvStateBytes;      // written by the task thread, read by metric reporters
-    private transient volatile double chunkLatencyMillis;
+    private transient Counter evictions;
+    private transient Counter reloads;
+    private transient Histogram chunkLatencyMillis;
+    private transient volatile long kvStateBytes; // written by the task thread, read by metric reporters
+    private transient volatile long heldBytes;
+    private transient volatile int hotCount;
+
+    /** As {@link #EncoderOperator(String, int, boolean, long)} with {@link #DEFAULT_HOT_STATE_BYTES}. */
+    public EncoderOperator(String modelDir, int topK, boolean predictions) {
+        this(modelDir, topK, predictions, DEFAULT_HOT_STATE_BYTES);
+    }
 
     /**
      * @param modelDir directory with config.json and model.safetensors, readable on every task manager
      * @param topK next tokens listed per finished document, in [0, vocab_size]
      * @param predictions whether to compute logits (NLL and top-k); false gives features only
+     * @param hotStateBytes most bytes of k/v buffers held in memory; at least one stream's bound
+     *     ({@link #oneStreamBytes})
      */
-    public EncoderOperator(String modelDir, int topK, boolean predictions) {
-        this(modelDir, topK, predictions, DEFAULT_MAX_HOT_STREAMS);
-    }
-
-    /** As {@link #EncoderOperator(String, int, boolean)}, with at most {@code maxHotStreams} streams in memory. */
-    public EncoderOperator(String modelDir, int topK, boolean predictions, int maxHotStreams) {
+    public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes) {
         if (modelDir == null || modelDir.isBlank()) {
             throw new IllegalArgumentException("model directory must be set, got '" + modelDir + "'");
         }
         if (topK < 0) {
             throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
         }
-        if (maxHotStreams < 1) {
-            throw new IllegalArgumentException("max hot streams must be >= 1, got " + maxHotStreams);
+        if (hotStateBytes < 1) {
+            throw new IllegalArgumentException("hot state memory must be >= 1 byte, got " + hotStateBytes);
         }
         this.modelDir = modelDir;
         this.topK = topK;
         this.predictions = predictions;
-        this.maxHotStreams = maxHotStreams;
+        this.hotStateBytes = hotStateBytes;
+    }
+
+    /** The most memory one stream's hot copy can take: its k/v bound plus the last feature row. */
+    public static long oneStreamBytes(ModelConfig config) {
+        return Float.BYTES * (config.maxStateFloats() + config.embedDim());
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        encoder = loadEncoder();
+        encoderModel = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("encoder-model", Types.STRING));
+        for (String restored : encoderModel.get()) {
+            if (!restored.equals(encoder.modelFingerprint())) {
+                throw new SuppressRestartsException(new IllegalStateException("the encoder's state was written by "
+                        + "model " + restored + ", but the job now runs model " + encoder.modelFingerprint() + " from '"
+                        + modelDir + "': restore with the model that wrote the checkpoint, or start without it"));
+            }
+        }
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        encoder = loadEncoder();
-        decoderState = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("decoder-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        lastFeatures = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("last-features", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
-        hot = new LinkedHashMap<>(16, 0.75f, true);
-        dirty = new HashSet<>();
+        streamMeta = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("stream-meta", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        kvBranches = new ArrayList<>();
+        for (int b = 0; b < encoder.branches(); b++) {
+            kvBranches.add(getRuntimeContext().getMapState(new MapStateDescriptor<>("kv-branch-" + b, Types.LONG,
+                    PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)));
+        }
+        kvStore = new KeyedKvStore();
+        hot = new HotStreams<>(hotStateBytes, EncoderStream::heldBytes);
         tokensEncoded = getMetricGroup().counter("tokensEncoded");
         bytesWrittenToState = getMetricGroup().counter("bytesWrittenToState");
+        evictions = getMetricGroup().counter("hotStreamEvictions");
+        reloads = getMetricGroup().counter("hotStreamReloads");
+        chunkLatencyMillis = getMetricGroup().histogram("chunkLatencyMillis", new DescriptiveStatisticsHistogram(1024));
         getMetricGroup().gauge("kvStateBytes", () -> kvStateBytes);
-        getMetricGroup().gauge("chunkLatencyMillis", () -> chunkLatencyMillis);
+        getMetricGroup().gauge("hotStateBytes", () -> heldBytes);
+        getMetricGroup().gauge("hotStreams", () -> hotCount);
     }
 
     private ChunkEncoder loadEncoder() {
@@ -106,11 +156,17 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             model = ModelDirectory.load(Path.of(modelDir));
             CorpusTokenizer.cl100k().checkModelVocabulary(model.config().vocabSize());
         } catch (RuntimeException e) {
-            throw new IllegalStateException("encoder cannot use model directory '" + modelDir + "': "
-                    + e.getMessage(), e);
+            throw new SuppressRestartsException(new IllegalStateException("encoder cannot use model directory '"
+                    + modelDir + "': " + e.getMessage(), e));
         }
-        LOG.info("Encoder loaded model {} from {} ({} layers, embed dim {})", model.fingerprint(), modelDir,
-                model.config().layers(), model.config().embedDim());
+        long oneStream = oneStreamBytes(model.config());
+        if (hotStateBytes < oneStream) {
+            throw new SuppressRestartsException(new IllegalArgumentException("hot state memory " + hotStateBytes
+                    + " bytes is below what one stream of model '" + modelDir + "' may hold (" + oneStream + " bytes)"));
+        }
+        LOG.info("Encoder loaded model {} from {} ({} layers, embed dim {}); hot k/v memory {} bytes, one stream "
+                + "at most {} bytes", model.fingerprint(), modelDir, model.config().layers(), model.config().embedDim(),
+                hotStateBytes, oneStream);
         return new ChunkEncoder(new LongNetDecoder(model.weights()), model.fingerprint(), topK, predictions);
     }
 
@@ -123,12 +179,13 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
                     + "' arrived under key '" + getCurrentKey() + "'");
         }
         EncoderStream state = hotStream(stream);
-        long bytesBefore = state.stateBytes();
+        long keptBefore = state.stateBytes();
         long start = System.nanoTime();
         EncodedChunk encoded = encoder.encode(stream, state, in.chunk());
-        chunkLatencyMillis = (System.nanoTime() - start) / 1e6;
-        kvStateBytes += state.stateBytes() - bytesBefore;
-        dirty.add(stream);
+        chunkLatencyMillis.update((System.nanoTime() - start) / 1_000_000);
+        kvStateBytes += state.stateBytes() - keptBefore;
+        hot.resized(stream);
+        evictBeyondLimit(stream);
         tokensEncoded.inc(encoded.tokenCount());
         output.collect(element.replace(encoded));
     }
@@ -137,32 +194,32 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private EncoderStream hotStream(String stream) throws Exception {
         EncoderStream state = hot.get(stream);
         if (state == null) {
-            byte[] snapshot = decoderState.value();
-            state = snapshot == null ? encoder.newStream() : encoder.restore(snapshot, lastFeatures.value());
+            byte[] meta = streamMeta.value();
+            if (meta == null) {
+                state = encoder.newStream();
+            } else {
+                state = encoder.restore(stream, StreamMeta.fromBytes(meta), kvStore);
+                reloads.inc();
+            }
             hot.put(stream, state);
             kvStateBytes += state.stateBytes();
-            evictBeyond(maxHotStreams, stream);
         }
         return state;
     }
 
-    /** Drops the least recently used streams beyond {@code limit}, writing dirty ones to keyed state first. */
-    private void evictBeyond(int limit, String currentKey) throws Exception {
-        Iterator<Map.Entry<String, EncoderStream>> eldest = hot.entrySet().iterator();
-        boolean keyChanged = false;
-        while (hot.size() > limit) {
-            Map.Entry<String, EncoderStream> entry = eldest.next();
-            if (dirty.remove(entry.getKey())) {
-                setCurrentKey(entry.getKey());
-                keyChanged = true;
-                write(entry.getValue());
-            }
-            kvStateBytes -= entry.getValue().stateBytes();
-            eldest.remove();
-        }
-        if (keyChanged) {
+    /** Writes back and drops the least recently used streams beyond the memory limit. */
+    private void evictBeyondLimit(String currentKey) throws Exception {
+        int dropped = hot.evictBeyondLimit(currentKey, (stream, state) -> {
+            setCurrentKey(stream);
+            writeIfDirty(state);
+            kvStateBytes -= state.stateBytes();
+        });
+        if (dropped > 0) {
             setCurrentKey(currentKey);
+            evictions.inc(dropped);
         }
+        heldBytes = hot.bytes();
+        hotCount = hot.size();
     }
 
     @Override
@@ -171,35 +228,54 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         writeDirty();
     }
 
-    /** Normally a no-op (the pre-barrier hook already wrote everything); keeps snapshots complete without it. */
+    /** Normally writes nothing (the pre-barrier hook already did); keeps snapshots complete without it. */
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         writeDirty();
+        encoderModel.update(List.of(encoder.modelFingerprint()));
     }
 
     private void writeDirty() throws Exception {
-        if (dirty.isEmpty()) {
-            return;
-        }
         Object currentKey = getCurrentKey();
-        for (String stream : dirty) {
-            setCurrentKey(stream);
-            write(hot.get(stream));
+        for (Map.Entry<String, EncoderStream> e : hot.all()) {
+            if (e.getValue().dirty()) {
+                setCurrentKey(e.getKey());
+                writeIfDirty(e.getValue());
+            }
         }
-        dirty.clear();
         if (currentKey != null) {
             setCurrentKey(currentKey);
         }
     }
 
-    /** Writes one stream's state under the current key. */
-    private void write(EncoderStream state) throws Exception {
-        byte[] snapshot = state.decoderSnapshot();
-        float[] row = state.lastFeatures(); // [E]
-        decoderState.update(snapshot);
-        lastFeatures.update(row);
-        bytesWrittenToState.inc(snapshot.length + (row == null ? 0L : (long) Float.BYTES * row.length));
+    /** Writes one stream's new rows and meta under the current key. */
+    private void writeIfDirty(EncoderStream state) throws Exception {
+        if (!state.dirty()) {
+            return;
+        }
+        ChunkEncoder.Persisted written = encoder.persist(state, kvStore);
+        byte[] meta = written.meta().toBytes();
+        streamMeta.update(meta);
+        bytesWrittenToState.inc(written.kvBytes() + meta.length);
+    }
+
+    /** The current key's k/v pieces, one map per branch. */
+    private final class KeyedKvStore implements KvStore {
+        @Override
+        public Iterable<Map.Entry<Long, byte[]>> pieces(int branch) throws Exception {
+            return kvBranches.get(branch).entries();
+        }
+
+        @Override
+        public void put(int branch, long key, byte[] rows) throws Exception {
+            kvBranches.get(branch).put(key, rows);
+        }
+
+        @Override
+        public void clear(int branch) {
+            kvBranches.get(branch).clear();
+        }
     }
 
     @Override

@@ -1,22 +1,27 @@
 package io.longnet.ops;
 
 import io.longnet.decoder.StreamingDecoder;
+import io.longnet.state.KvPersistence;
 
 /**
- * One stream's encoder state as plain data (no Flink): the streaming decoder and the feature row of the
- * last token encoded, whose logits score the first token of the next chunk.
+ * One stream's encoder state as plain data (no Flink): the streaming decoder, the feature row of the last
+ * token encoded (its logits score the first token of the next chunk), and the position at which the stream's
+ * durable state was last written.
  *
- * <p>What is durable is exactly {@link #decoderSnapshot()} and {@link #lastFeatures()}; restoring them with
- * {@link ChunkEncoder#restore} gives a stream that encodes every later chunk bit for bit as this one would.
+ * <p>What is durable is a {@link io.longnet.state.StreamMeta} and the k/v pieces of {@link KvPersistence};
+ * {@link ChunkEncoder#persist} writes them and {@link ChunkEncoder#restore} reads them back into a stream that
+ * encodes every later chunk bit for bit as this one would.
  */
 public final class EncoderStream {
 
     private final StreamingDecoder decoder;
-    private float[] lastFeatures; // [E]; null until the first chunk
+    private float[] lastFeatures; // [E]; null until the first chunk of the context
+    private long writtenAt;       // position of the last durable write, or KvPersistence.NEVER_WRITTEN / STALE
 
-    EncoderStream(StreamingDecoder decoder, float[] lastFeatures) {
+    EncoderStream(StreamingDecoder decoder, float[] lastFeatures, long writtenAt) {
         this.decoder = decoder;
         this.lastFeatures = lastFeatures;
+        this.writtenAt = writtenAt;
     }
 
     /** Stream position of the next token this stream expects. */
@@ -24,18 +29,19 @@ public final class EncoderStream {
         return decoder.position();
     }
 
-    public byte[] decoderSnapshot() {
-        return decoder.snapshot();
-    }
-
-    /** Feature row {@code [E]} of the last token encoded (position - 1), or null at position 0. */
-    public float[] lastFeatures() {
-        return lastFeatures == null ? null : lastFeatures.clone();
+    /** Whether the stream advanced since its durable state was last written. */
+    public boolean dirty() {
+        return writtenAt != decoder.position();
     }
 
     /** Bytes of kept keys and values held by the decoder (the bounded part of the state). */
     public long stateBytes() {
         return decoder.stateBytes();
+    }
+
+    /** Bytes this stream holds in memory: its k/v buffers as allocated and its last feature row. */
+    public long heldBytes() {
+        return decoder.state().heldBytes() + (lastFeatures == null ? 0 : (long) Float.BYTES * lastFeatures.length);
     }
 
     StreamingDecoder decoder() {
@@ -48,5 +54,13 @@ public final class EncoderStream {
 
     void setLastFeatures(float[] row) {
         this.lastFeatures = row;
+    }
+
+    long writtenAt() {
+        return writtenAt;
+    }
+
+    void markWritten() {
+        this.writtenAt = decoder.position();
     }
 }

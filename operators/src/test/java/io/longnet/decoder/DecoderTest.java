@@ -67,31 +67,6 @@ class DecoderTest {
     }
 
     @Test
-    void stateBytesRoundTripMidSegment() {
-        ModelConfig c = variants().get(2);
-        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(c, 3));
-        int[] tokens = new Random(4).ints(40, 0, c.vocabSize()).toArray();
-        StreamingDecoder first = new StreamingDecoder(decoder);
-        first.accept(Arrays.copyOf(tokens, 19));
-        StreamingDecoder restored = StreamingDecoder.restore(decoder, first.snapshot());
-        assertThat(restored.position()).isEqualTo(19);
-        int[] rest = Arrays.copyOfRange(tokens, 19, 40);
-        assertThat(restored.accept(rest).logitsRowMajor()).containsExactly(first.accept(rest).logitsRowMajor());
-    }
-
-    @Test
-    void stateOfAnotherModelConfigIsRefused() {
-        LongNetDecoder a = new LongNetDecoder(ModelInit.random(variants().get(0), 1));
-        LongNetDecoder b = new LongNetDecoder(ModelInit.random(variants().get(1), 1));
-        StreamingDecoder s = new StreamingDecoder(a);
-        s.accept(new int[] {1, 2, 3});
-        assertThatThrownBy(() -> StreamingDecoder.restore(b, s.snapshot()))
-                .hasMessageContaining("different model config");
-        byte[] truncated = Arrays.copyOf(s.snapshot(), 30);
-        assertThatThrownBy(() -> StreamingDecoder.restore(a, truncated)).hasMessageContaining("truncated");
-    }
-
-    @Test
     void xposIsExactAndFiniteAtPosition2To40() {
         ModelConfig c = variants().get(2); // xPos with segment lengths 8 and 16
         LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(c, 5));
