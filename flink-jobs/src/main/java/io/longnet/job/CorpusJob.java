@@ -22,6 +22,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -30,6 +31,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -44,9 +46,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * KafkaSource(documents) -> parse --bad--> KafkaSink(dead letters)
- *   -> keyBy(stream) -> tokenize and chunk -> keyBy(stream) -> dilated encoder
- *   -> keyBy(stream) -> document heads -> KafkaSink(embeddings)
- *                                      \-> KafkaSink(predictions)
+ *   -> keyBy(stream) -> tokenize and chunk => dilated encoder => document heads -> KafkaSink(embeddings)
+ *                                                                               \-> KafkaSink(predictions)
+ * (=> chained: the stream key is kept, no exchange)
  * </pre>
  *
  * <p>Run on a cluster with {@code flink run longnet-flink-jobs-*-job.jar --bootstrap-servers HOST:9092
@@ -86,9 +88,11 @@ public final class CorpusJob {
     /** As {@link #build(StreamExecutionEnvironment, JobConfig, Properties)}, with pass-through steps spliced in. */
     public static void build(StreamExecutionEnvironment env, JobConfig cfg, Properties kafkaClientProps, JobTaps taps) {
         ModelDirectory model = ModelCheck.validate(cfg.modelDir(), cfg.topK());
+        checkHotStateMemory(cfg, model);
         checkTransactionTimeout(cfg, kafkaClientProps);
         LOG.info("Building {} with model {} ({}), topics {}", JOB_NAME, cfg.modelDir(), model.fingerprint(), cfg.topics());
         configureCheckpoints(env, cfg);
+        env.setMaxParallelism(cfg.maxParallelism());
 
         DataStream<RawRecord> records = env
                 .fromSource(source(cfg, kafkaClientProps), WatermarkStrategy.noWatermarks(), "documents source")
@@ -102,19 +106,22 @@ public final class CorpusJob {
                         KeyedJsonSerializer.deadLetters(cfg.topics().deadLetters())))
                 .name("dead letters sink").uid("dead-letters-sink");
 
+        // One exchange by stream; the chunker, the encoder and the heads keep each record's stream, so they are
+        // chained behind it and hand chunks (features of E floats per token) over without serializing them.
         DataStream<StreamChunk> chunks = documents
                 .keyBy(Document::stream, Types.STRING)
                 .process(new TokenizeAndChunk(cfg.chunkSize(), cfg.flushInterval().toMillis()))
                 .name("tokenize and chunk").uid("tokenize-and-chunk");
 
-        DataStream<EncodedChunk> encoded = chunks
-                .keyBy(StreamChunk::stream, Types.STRING)
+        DataStream<EncodedChunk> encoded = DataStreamUtils.reinterpretAsKeyedStream(chunks, StreamChunk::stream,
+                        Types.STRING)
                 .transform("dilated encoder", TypeInformation.of(EncodedChunk.class),
-                        new EncoderOperator(cfg.modelDir().toString(), cfg.topK(), cfg.predictions()))
+                        new EncoderOperator(cfg.modelDir().toString(), cfg.topK(), cfg.predictions(),
+                                cfg.hotStateMemory().getBytes()))
                 .uid("dilated-encoder");
 
-        SingleOutputStreamOperator<EmbeddingOut> embeddings = taps.encoded(encoded)
-                .keyBy(EncodedChunk::stream, Types.STRING)
+        SingleOutputStreamOperator<EmbeddingOut> embeddings = DataStreamUtils.reinterpretAsKeyedStream(
+                        taps.encoded(encoded), EncodedChunk::stream, Types.STRING)
                 .process(new DocumentHeads(cfg.pooling(), cfg.topK(), cfg.predictions()))
                 .name("document heads").uid("document-heads");
         taps.embeddings(embeddings)
@@ -127,6 +134,16 @@ public final class CorpusJob {
                     .sinkTo(sink(cfg, kafkaClientProps, "predictions",
                             KeyedJsonSerializer.predictions(cfg.topics().predictions())))
                     .name("predictions sink").uid("predictions-sink");
+        }
+    }
+
+    /** One stream's k/v rows must fit in the encoder's hot memory, or no stream could ever be encoded. */
+    static void checkHotStateMemory(JobConfig cfg, ModelDirectory model) {
+        long oneStream = EncoderOperator.oneStreamBytes(model.config());
+        if (cfg.hotStateMemory().getBytes() < oneStream) {
+            throw new IllegalArgumentException(JobOptions.HOT_STATE_MEMORY.key() + " " + cfg.hotStateMemory()
+                    .toHumanReadableString() + " is below what one stream of model " + cfg.modelDir() + " may hold: "
+                    + oneStream + " bytes (" + MemorySize.parse(oneStream + "b").toHumanReadableString() + ")");
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.ReadableConfig;
 
 /**
@@ -26,6 +27,8 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param checkpointInterval    checkpoint interval, >= 10 ms (Flink's minimum)
  * @param unalignedCheckpoints  whether barriers overtake in-flight chunks
  * @param checkpointDir         checkpoint storage URI, or null for the cluster's
+ * @param hotStateMemory        most k/v memory of one encoder before streams are written back and dropped
+ * @param maxParallelism        key groups: the most subtasks the job can be rescaled to, in [1, 32768]
  * @param maxDocumentBytes      largest accepted input record value, >= 1
  * @param groupId               the source's consumer group id
  * @param transactionalIdPrefix prefix of the sinks' transactional ids
@@ -44,6 +47,8 @@ public record JobConfig(
         Duration checkpointInterval,
         boolean unalignedCheckpoints,
         String checkpointDir,
+        MemorySize hotStateMemory,
+        int maxParallelism,
         int maxDocumentBytes,
         String groupId,
         String transactionalIdPrefix,
@@ -51,6 +56,7 @@ public record JobConfig(
         StartingOffsets startingOffsets) {
 
     static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofMillis(10);
+    static final int MAX_KEY_GROUPS = 1 << 15;
 
     public JobConfig {
         requireText(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
@@ -73,6 +79,15 @@ public record JobConfig(
         }
         if (checkpointDir != null) {
             requireText(JobOptions.CHECKPOINT_DIR, checkpointDir);
+        }
+        if (hotStateMemory == null || hotStateMemory.getBytes() < 1) {
+            throw new IllegalArgumentException(JobOptions.HOT_STATE_MEMORY.key() + " must be a positive size, got "
+                    + hotStateMemory);
+        }
+        requireAtLeast(JobOptions.MAX_PARALLELISM, maxParallelism, 1);
+        if (maxParallelism > MAX_KEY_GROUPS) {
+            throw new IllegalArgumentException(JobOptions.MAX_PARALLELISM.key() + " must be <= " + MAX_KEY_GROUPS
+                    + " (Flink's limit), got " + maxParallelism);
         }
         requireAtLeast(JobOptions.MAX_DOCUMENT_BYTES, maxDocumentBytes, 1);
         requireText(JobOptions.GROUP_ID, groupId);
@@ -118,6 +133,8 @@ public record JobConfig(
                 conf.get(JobOptions.CHECKPOINT_INTERVAL),
                 conf.get(JobOptions.UNALIGNED_CHECKPOINTS),
                 conf.get(JobOptions.CHECKPOINT_DIR),
+                conf.get(JobOptions.HOT_STATE_MEMORY),
+                conf.get(JobOptions.MAX_PARALLELISM),
                 conf.get(JobOptions.MAX_DOCUMENT_BYTES),
                 conf.get(JobOptions.GROUP_ID),
                 conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX),
@@ -148,7 +165,8 @@ public record JobConfig(
     /** The same settings with another checkpoint directory (the local runners pick a temporary one). */
     public JobConfig withCheckpointDir(String dir) {
         return new JobConfig(bootstrapServers, topics, modelDir, chunkSize, flushInterval, pooling, topK, predictions,
-                checkpointInterval, unalignedCheckpoints, dir, maxDocumentBytes, groupId, transactionalIdPrefix,
+                checkpointInterval, unalignedCheckpoints, dir, hotStateMemory, maxParallelism, maxDocumentBytes, groupId,
+                transactionalIdPrefix,
                 transactionTimeout, startingOffsets);
     }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.description.TextElement;
 import org.apache.flink.util.TimeUtils;
 
@@ -129,11 +130,25 @@ public final class JobOptions {
             .withDescription("Where a job without a checkpoint starts reading documents: EARLIEST, LATEST, or "
                     + "COMMITTED (the group's committed offsets, earliest where there are none).");
 
+    public static final ConfigOption<MemorySize> HOT_STATE_MEMORY = ConfigOptions.key("hot-state-memory")
+            .memoryType()
+            .defaultValue(MemorySize.ofMebiBytes(1024))
+            .withDescription("Most memory (native, outside the JVM heap) the encoder of one slot keeps streams' k/v "
+                    + "rows in. Beyond it the least recently used streams are written to RocksDB and dropped, and "
+                    + "read back on their next chunk. At least one stream's bound: layers x sum_i ceil(w_i/r_i) x 2E "
+                    + "floats (95 MB for docker/model-config.json, 855 MB at E=768 with 12 layers).");
+
+    public static final ConfigOption<Integer> MAX_PARALLELISM = ConfigOptions.key("max-parallelism")
+            .intType()
+            .defaultValue(128)
+            .withDescription("Key groups the streams are hashed into: the most parallel subtasks the job can ever be "
+                    + "rescaled to. Fixed by the first checkpoint; a savepoint restores only with the same value.");
+
     /** Every option, for usage texts and to reject unknown keys. */
     public static final List<ConfigOption<?>> ALL = List.of(
             BOOTSTRAP_SERVERS, DOCUMENTS_TOPIC, EMBEDDINGS_TOPIC, PREDICTIONS_TOPIC, DEAD_LETTERS_TOPIC,
             MODEL_DIR, CHUNK_SIZE, FLUSH_INTERVAL, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL,
-            UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR,
+            UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR, HOT_STATE_MEMORY, MAX_PARALLELISM,
             MAX_DOCUMENT_BYTES, GROUP_ID, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, STARTING_OFFSETS);
 
     /** Where the source starts when the job has no checkpoint to restore from. */
@@ -170,6 +185,9 @@ public final class JobOptions {
     }
 
     private static String format(Object value) {
+        if (value instanceof MemorySize size) {
+            return size.toHumanReadableString();
+        }
         return value instanceof Duration d ? TimeUtils.formatWithHighestUnit(d) : String.valueOf(value);
     }
 }
