@@ -10,9 +10,12 @@ package io.longnet.model;
  * @param ffnDim                        decoder_ffn_embed_dim (F)
  * @param layers                        decoder_layers
  * @param schedule                      segment_length + dilated_ratio (+ our longnet_head_offsets)
- * @param normalizeBefore               decoder_normalize_before (pre-LN); false is post-LN
- * @param subln                         subln: inner_attn_ln and ffn_layernorm
- * @param deepnorm                      deepnorm: residual scaled by alpha = (2 * layers)^(1/4)
+ * @param normalizeBefore               decoder_normalize_before: true (torchscale's default, deepnorm or not) is
+ *                                      pre-LN with the final {@code layer_norm}; false is post-LN
+ *                                      (LN after each residual add) without it
+ * @param subln                         subln: inner_attn_ln and ffn_layernorm, with pre-LN or post-LN alike
+ * @param deepnorm                      deepnorm: both residual adds are alpha * x + f(..), alpha = (2 * layers)^(1/4);
+ *                                      excludes subln, and leaves decoder_normalize_before as given
  * @param activation                    activation_fn
  * @param noScaleEmbedding              no_scale_embedding (embed_scale = 1, else sqrt(E))
  * @param layernormEmbedding            layernorm_embedding
@@ -65,13 +68,9 @@ public record ModelConfig(
         if (!(xposScaleBase > 0) || Double.isInfinite(xposScaleBase)) {
             throw new IllegalArgumentException("xpos_scale_base must be a positive number, got " + xposScaleBase);
         }
-        if (deepnorm && normalizeBefore) {
-            throw new IllegalArgumentException("deepnorm true needs decoder_normalize_before false "
-                    + "(torchscale's DecoderConfig forces post-LN with deepnorm)");
-        }
-        if (subln && !normalizeBefore) {
-            throw new IllegalArgumentException("subln true needs decoder_normalize_before true "
-                    + "(torchscale's DecoderConfig forces pre-LN with subln)");
+        if (deepnorm && subln) {
+            throw new IllegalArgumentException("deepnorm true excludes subln true "
+                    + "(torchscale's DecoderConfig sets subln = False when deepnorm is set)");
         }
     }
 
