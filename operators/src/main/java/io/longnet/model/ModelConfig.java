@@ -94,6 +94,19 @@ public record ModelConfig(
         return deepnorm ? Math.pow(2.0 * layers, 0.25) : 1.0;
     }
 
+    /** The most values this project puts in one Java array (the JVM's own cap is a few below 2^31 - 1). */
+    public static final long MAX_ARRAY_VALUES = Integer.MAX_VALUE - 8;
+
+    /**
+     * The most tokens one decoder chunk may hold: its q, k, v [n, 3E] (and, with logits, its logits [n, V])
+     * are each copied into one Java array of at most MAX_ARRAY_VALUES. Longer sequences go through
+     * the streaming decoder in several chunks, which gives the same numbers.
+     */
+    public int maxChunkTokens(boolean withLogits) {
+        long widest = Math.max(3L * embedDim, withLogits ? vocabSize : 0);
+        return (int) (MAX_ARRAY_VALUES / widest);
+    }
+
     /** The most floats the streaming state may hold at any position: layers x sum_i ceil(w_i/r_i) x 2E. */
     public long maxStateFloats() {
         return layers * schedule.maxKeptRowsPerLayer() * 2L * embedDim;
