@@ -59,7 +59,7 @@ public final class ForwardCommand {
                     + "got \"" + args.optional("outputs", ALL_OUTPUTS) + "\"");
         }
         ModelDirectory model = ModelDirectory.load(modelDir);
-        int limit = model.config().maxChunkTokens(false);
+        int limit = model.config().maxChunkTokens();
         if (chunk > limit) {
             throw new Args.UsageException("forward: --chunk " + chunk + " is above the decoder's limit of " + limit
                     + " tokens per chunk at decoder_embed_dim " + model.config().embedDim()
@@ -72,7 +72,7 @@ public final class ForwardCommand {
     /** Tokens per pass without --chunk: PASS_FLOATS / (3E + F), within [1, the decoder's chunk limit]. */
     static int passTokens(ModelConfig c, long passFloats) {
         long tokens = passFloats / (3L * c.embedDim() + c.ffnDim());
-        return (int) Math.max(1, Math.min(tokens, c.maxChunkTokens(false)));
+        return (int) Math.max(1, Math.min(tokens, c.maxChunkTokens()));
     }
 
     static void forward(ModelDirectory model, Path tokensFile, Path out, Options options) throws IOException {

@@ -87,9 +87,7 @@ class ForwardCommandTest {
         ModelConfig c = ModelConfigJson.parse("{\"vocab_size\": 11, \"decoder_embed_dim\": 768, "
                 + "\"decoder_attention_heads\": 12, \"decoder_ffn_embed_dim\": 8, \"decoder_layers\": 1, "
                 + "\"segment_length\": [4], \"dilated_ratio\": [1]}");
-        assertThat(c.maxChunkTokens(false)).isEqualTo(932_067);
-        assertThat(c.maxChunkTokens(true)).isEqualTo(932_067);
-        assertThat(ModelConfigJson.parse(SMALL.replace("11", "100277")).maxChunkTokens(true)).isEqualTo(21_415);
+        assertThat(c.maxChunkTokens()).isEqualTo(932_067);
         ModelDirectory model = ModelDirectory.save(dir.resolve("wide"), ModelInit.random(c, 1));
         LongNetDecoder decoder = new LongNetDecoder(model.weights());
         assertThatThrownBy(() -> decoder.forward(new int[932_068], decoder.newState(), false))

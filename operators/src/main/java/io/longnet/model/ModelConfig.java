@@ -98,13 +98,12 @@ public record ModelConfig(
     public static final long MAX_ARRAY_VALUES = Integer.MAX_VALUE - 8;
 
     /**
-     * The most tokens one decoder chunk may hold: its q, k, v [n, 3E] (and, with logits, its logits [n, V])
-     * are each copied into one Java array of at most MAX_ARRAY_VALUES. Longer sequences go through
-     * the streaming decoder in several chunks, which gives the same numbers.
+     * The most tokens one decoder chunk may hold: its q, k, v [n, 3E] are copied into one Java array of at
+     * most MAX_ARRAY_VALUES. Longer sequences go through the streaming decoder in several chunks, which gives
+     * the same numbers.
      */
-    public int maxChunkTokens(boolean withLogits) {
-        long widest = Math.max(3L * embedDim, withLogits ? vocabSize : 0);
-        return (int) (MAX_ARRAY_VALUES / widest);
+    public int maxChunkTokens() {
+        return (int) (MAX_ARRAY_VALUES / (3L * embedDim));
     }
 
     /** The most floats the streaming state may hold at any position: layers x sum_i ceil(w_i/r_i) x 2E. */
