@@ -9,7 +9,7 @@ public final class Main {
 
     private static final String USAGE = String.join("\n",
             "usage: longnet COMMAND [--flag value ...]",
-            "  forward --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N]",
+            "  forward --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N] [--outputs logits,features]",
             "  init    --config CONFIG.json --seed S --out DIR",
             "  bench   [--kernel-tokens N] [--decoder-tokens N] [--chunk N]",
             "          ND4J gemm, dilated attention and streaming decoder throughput",

@@ -1,6 +1,8 @@
 package io.longnet.decoder;
 
 import io.longnet.attention.Arrays2;
+import io.longnet.model.ModelConfig;
+import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -24,6 +26,10 @@ public record DecoderOutput(INDArray features, INDArray logits) {
     public float[] logitsRowMajor() {
         if (logits == null) {
             throw new IllegalStateException("logits were not computed for this chunk");
+        }
+        if (logits.length() > ModelConfig.MAX_ARRAY_VALUES) {
+            throw new IllegalStateException("logits " + Arrays.toString(logits.shape()) + " have more values"
+                    + " than one array holds (" + ModelConfig.MAX_ARRAY_VALUES + "); copy them by rows");
         }
         return Arrays2.rowMajor(logits);
     }

@@ -94,8 +94,9 @@ public final class LongNetDecoder {
      * @param computeLogits false to skip the output projection (features only)
      */
     public DecoderOutput forward(int[] tokens, DecoderState state, boolean computeLogits) {
-        if (tokens.length == 0) {
-            throw new IllegalArgumentException("a chunk needs at least one token");
+        if (tokens.length == 0 || tokens.length > config.maxChunkTokens()) {
+            throw new IllegalArgumentException("a chunk needs 1 to " + config.maxChunkTokens()
+                    + " tokens at decoder_embed_dim " + config.embedDim() + ", got " + tokens.length);
         }
         long first = state.position();
         INDArray features; // [n, E]

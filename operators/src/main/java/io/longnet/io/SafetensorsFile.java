@@ -210,6 +210,28 @@ public final class SafetensorsFile implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Reads {@code count} values of an I64 tensor from row-major element {@code start} on, so that a tensor of
+     * any size can be read piece by piece.
+     */
+    public long[] readLongs(String name, long start, int count) {
+        TensorInfo info = info(name);
+        if (info.dtype() != DType.I64) {
+            throw error(path, "tensor " + name + " has dtype " + info.dtype() + ", expected I64");
+        }
+        if (start < 0 || count < 0 || count > (Integer.MAX_VALUE - 8) / 8 || start > info.elementCount() - count) {
+            throw new IllegalArgumentException("elements [" + start + ", " + start + " + " + count + ") of tensor "
+                    + name + " are outside its " + info.elementCount() + " elements (or more than one read holds)");
+        }
+        long[] out = new long[count]; // [count]
+        try {
+            readBuffer(channel, dataStart + info.begin() + start * 8, count * 8).asLongBuffer().get(out);
+        } catch (IOException e) {
+            throw error(path, "tensor " + name + " could not be read: " + e);
+        }
+        return out;
+    }
+
     /** IEEE 754 binary16 to float32, exactly (Float.float16ToFloat needs Java 20). */
     static float halfToFloat(short half) {
         int bits = half & 0xFFFF;
@@ -226,10 +248,12 @@ public final class SafetensorsFile implements AutoCloseable {
         return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 
+    /** The element count of a tensor read whole: its bytes must fit one buffer, its values one array. */
     private int checkedCount(TensorInfo info) {
         long n = info.elementCount();
-        if (n > Integer.MAX_VALUE - 8) {
-            throw error(path, "tensor " + info.name() + " has " + n + " elements, more than one array can hold");
+        if (n > (Integer.MAX_VALUE - 8) / info.dtype().bytes()) {
+            throw error(path, "tensor " + info.name() + " has " + n + " elements (" + n * info.dtype().bytes()
+                    + " bytes), more than one read can hold (" + (Integer.MAX_VALUE - 8) + " bytes)");
         }
         return (int) n;
     }

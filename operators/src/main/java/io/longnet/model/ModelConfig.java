@@ -10,9 +10,12 @@ package io.longnet.model;
  * @param ffnDim                        decoder_ffn_embed_dim (F)
  * @param layers                        decoder_layers
  * @param schedule                      segment_length + dilated_ratio (+ our longnet_head_offsets)
- * @param normalizeBefore               decoder_normalize_before (pre-LN); false is post-LN
- * @param subln                         subln: inner_attn_ln and ffn_layernorm
- * @param deepnorm                      deepnorm: residual scaled by alpha = (2 * layers)^(1/4)
+ * @param normalizeBefore               decoder_normalize_before: true (torchscale's default, deepnorm or not) is
+ *                                      pre-LN with the final {@code layer_norm}; false is post-LN
+ *                                      (LN after each residual add) without it
+ * @param subln                         subln: inner_attn_ln and ffn_layernorm, with pre-LN or post-LN alike
+ * @param deepnorm                      deepnorm: both residual adds are alpha * x + f(..), alpha = (2 * layers)^(1/4);
+ *                                      excludes subln, and leaves decoder_normalize_before as given
  * @param activation                    activation_fn
  * @param noScaleEmbedding              no_scale_embedding (embed_scale = 1, else sqrt(E))
  * @param layernormEmbedding            layernorm_embedding
@@ -65,13 +68,9 @@ public record ModelConfig(
         if (!(xposScaleBase > 0) || Double.isInfinite(xposScaleBase)) {
             throw new IllegalArgumentException("xpos_scale_base must be a positive number, got " + xposScaleBase);
         }
-        if (deepnorm && normalizeBefore) {
-            throw new IllegalArgumentException("deepnorm true needs decoder_normalize_before false "
-                    + "(torchscale's DecoderConfig forces post-LN with deepnorm)");
-        }
-        if (subln && !normalizeBefore) {
-            throw new IllegalArgumentException("subln true needs decoder_normalize_before true "
-                    + "(torchscale's DecoderConfig forces pre-LN with subln)");
+        if (deepnorm && subln) {
+            throw new IllegalArgumentException("deepnorm true excludes subln true "
+                    + "(torchscale's DecoderConfig sets subln = False when deepnorm is set)");
         }
     }
 
@@ -93,6 +92,18 @@ public record ModelConfig(
     /** The residual scale: torchscale's decoder-only deepnorm alpha, else 1. */
     public double residualAlpha() {
         return deepnorm ? Math.pow(2.0 * layers, 0.25) : 1.0;
+    }
+
+    /** The most values this project puts in one Java array (the JVM's own cap is a few below 2^31 - 1). */
+    public static final long MAX_ARRAY_VALUES = Integer.MAX_VALUE - 8;
+
+    /**
+     * The most tokens one decoder chunk may hold: its q, k, v [n, 3E] are copied into one Java array of at
+     * most MAX_ARRAY_VALUES. Longer sequences go through the streaming decoder in several chunks, which gives
+     * the same numbers.
+     */
+    public int maxChunkTokens() {
+        return (int) (MAX_ARRAY_VALUES / (3L * embedDim));
     }
 
     /** The most floats the streaming state may hold at any position: layers x sum_i ceil(w_i/r_i) x 2E. */

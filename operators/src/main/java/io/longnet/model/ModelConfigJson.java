@@ -15,7 +15,9 @@ import java.util.Set;
 
 /**
  * Reads and writes {@link ModelConfig} as JSON with torchscale's DecoderConfig key names. Missing keys take
- * torchscale's defaults (and its deepnorm/subln rules); keys for features we do not implement are rejected
+ * torchscale's defaults and its deepnorm rule: {@code "deepnorm": true} alone is a pre-LN decoder (with the
+ * final layer_norm) without subln, because DecoderConfig leaves decoder_normalize_before at True (only
+ * EncoderDecoderConfig switches its decoder to post-LN). Keys for features we do not implement are rejected
  * unless set to their "off" value; unknown keys are rejected so that a typo never goes unnoticed.
  */
 public final class ModelConfigJson {
@@ -74,9 +76,10 @@ public final class ModelConfigJson {
         checkKeys(root);
         Fields f = new Fields(root);
         boolean deepnorm = f.bool("deepnorm", false);
-        // torchscale's DecoderConfig: deepnorm switches subln and pre-LN off; subln (default) forces pre-LN.
+        // torchscale's DecoderConfig.postprocessing: deepnorm sets subln = False (and encoder_normalize_before,
+        // which a decoder never reads); decoder_normalize_before keeps its own default, True, either way.
         boolean subln = f.bool("subln", !deepnorm);
-        boolean normalizeBefore = f.bool("decoder_normalize_before", !deepnorm);
+        boolean normalizeBefore = f.bool("decoder_normalize_before", true);
         HeadOffsetRule rule = root.has(HEAD_OFFSETS_KEY)
                 ? HeadOffsetRule.fromJson(HEAD_OFFSETS_KEY, f.string(HEAD_OFFSETS_KEY, "grouped"))
                 : HeadOffsetRule.GROUPED;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class DecoderTest {
 
-    /** Small models covering every option: pre-LN + subln, post-LN + deepnorm, xPos, tied, scaled, etc. */
+    /** Small models covering every option: pre-LN + subln, pre-LN + deepnorm, xPos, tied, scaled, etc. */
     static List<ModelConfig> variants() {
         String base = "\"vocab_size\": 50, \"decoder_embed_dim\": 24, \"decoder_attention_heads\": 3, "
                 + "\"decoder_ffn_embed_dim\": 40, \"decoder_layers\": 2, ";

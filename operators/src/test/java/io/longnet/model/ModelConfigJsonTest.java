@@ -30,11 +30,22 @@ class ModelConfigJsonTest {
     }
 
     @Test
-    void deepnormImpliesPostLnWithoutSubLnAsTorchscaleDoes() {
+    void deepnormStaysPreLnWithoutSubLnAsTorchscalesDecoderConfigDoes() {
         ModelConfig c = parse("\"segment_length\": [8], \"dilated_ratio\": [1], \"deepnorm\": true");
-        assertThat(c.normalizeBefore()).isFalse();
+        assertThat(c.normalizeBefore()).isTrue();
         assertThat(c.subln()).isFalse();
         assertThat(c.residualAlpha()).isCloseTo(Math.pow(4.0, 0.25), org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(parse("\"segment_length\": [8], \"dilated_ratio\": [1], \"deepnorm\": true, "
+                + "\"decoder_normalize_before\": true")).isEqualTo(c);
+        ModelConfig postLn = parse("\"segment_length\": [8], \"dilated_ratio\": [1], \"deepnorm\": true, "
+                + "\"decoder_normalize_before\": false");
+        assertThat(postLn.normalizeBefore()).isFalse();
+        assertThat(postLn.deepnorm()).isTrue();
+        // subln leaves decoder_normalize_before alone too: post-LN with sub-LN is a torchscale decoder
+        ModelConfig sublnPostLn = parse("\"segment_length\": [8], \"dilated_ratio\": [1], "
+                + "\"decoder_normalize_before\": false");
+        assertThat(sublnPostLn.subln()).isTrue();
+        assertThat(sublnPostLn.normalizeBefore()).isFalse();
     }
 
     @Test
@@ -59,8 +70,7 @@ class ModelConfigJsonTest {
         assertError(sched + "\"activation_fn\": \"tanh\"", "activation_fn", "tanh");
         assertError(sched + "\"decoder_layrs\": 3", "decoder_layrs", "unknown");
         assertError(sched + "\"subln\": \"yes\"", "subln", "\"yes\"");
-        assertError(sched + "\"deepnorm\": true, \"decoder_normalize_before\": true", "deepnorm",
-                "decoder_normalize_before");
+        assertError(sched + "\"deepnorm\": true, \"subln\": true", "deepnorm true", "subln true");
         assertError(sched + "\"longnet_head_offsets\": \"random\"", "longnet_head_offsets", "random");
         assertThatThrownBy(() -> ModelConfigJson.parse("{\"vocab_size\": 10, \"decoder_embed_dim\": 30, "
                 + "\"decoder_attention_heads\": 4, " + sched + "\"decoder_layers\": 1}"))

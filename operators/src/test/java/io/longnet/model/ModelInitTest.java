@@ -31,6 +31,27 @@ class ModelInitTest {
     }
 
     @Test
+    void deepnormDividesFc1Fc2OutProjAndVProjByTheFourthRootOf8LayersAsTorchscalesDecoderDoes() {
+        String keys = "\"vocab_size\": 50, \"decoder_embed_dim\": 16, \"decoder_attention_heads\": 2, "
+                + "\"decoder_ffn_embed_dim\": 24, \"decoder_layers\": 3, \"segment_length\": [8], "
+                + "\"dilated_ratio\": [1], \"subln\": false";
+        ModelWeights plain = ModelInit.random(ModelConfigJson.parse("{" + keys + "}"), 4);
+        ModelWeights deep = ModelInit.random(ModelConfigJson.parse("{" + keys + ", \"deepnorm\": true}"), 4);
+        assertThat(deep.tensors().keySet()).containsExactlyElementsOf(plain.tensors().keySet());
+        double scale = Math.pow(8.0 * 3, 0.25);
+        for (String name : plain.tensors().keySet()) {
+            float[] a = plain.get(name);
+            float[] b = deep.get(name);
+            boolean scaled = name.contains("fc1") || name.contains("fc2") || name.contains("out_proj")
+                    || name.contains("v_proj");
+            for (int i = 0; i < a.length; i++) {
+                assertThat((double) b[i]).as("%s[%d]", name, i)
+                        .isCloseTo(scaled ? a[i] / scale : a[i], offset(1e-7 * Math.abs(a[i])));
+            }
+        }
+    }
+
+    @Test
     void sameSeedSameValuesOtherSeedOthers() {
         assertThat(ModelInit.random(CONFIG, 1).get("layers.0.ffn.fc1.weight"))
                 .containsExactly(ModelInit.random(CONFIG, 1).get("layers.0.ffn.fc1.weight"));
