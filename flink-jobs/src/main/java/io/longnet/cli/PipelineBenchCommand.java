@@ -1,6 +1,7 @@
 package io.longnet.cli;
 
 import io.longnet.bench.CollectingReporter;
+import io.longnet.bench.ProcessIo;
 import io.longnet.decoder.LongNetDecoder;
 import io.longnet.decoder.StreamingDecoder;
 import io.longnet.demo.DemoModel;
@@ -102,17 +103,29 @@ public final class PipelineBenchCommand {
         System.out.printf(Locale.ROOT, "bare ChunkEncoder (+ logits, NLL, top-k), one thread : %8.0f tokens/s%n",
                 bare);
 
+        double keptRowBytes = new ChunkEncoder(decoder, model.fingerprint(), topK, true).newRowBytesPerToken();
+        long diskBefore = ProcessIo.writeBytes();
         PipelineRun run = pipeline(model.dir(), docs, chunkSize, parallelism, tokens, work);
+        long diskWritten = ProcessIo.writeBytes() - diskBefore;
         System.out.printf(Locale.ROOT, "pipeline, parallelism %d: encoders %8.0f tokens/s (first to last chunk "
                 + "encoded) = %.2f x the bare ChunkEncoder%n", parallelism, run.encoderRate(), run.encoderRate() / bare);
         System.out.printf(Locale.ROOT, "                          end to end %8.0f tokens/s (submit to the last "
                 + "output committed, incl. job start-up, %.1f s)%n", tokens / run.endToEndSeconds(),
                 run.endToEndSeconds());
-        System.out.printf(Locale.ROOT, "RocksDB: the encoders wrote %,.0f bytes of k/v state = %.0f bytes/token "
-                + "(each stream's hot state written once per checkpoint; %d checkpoints, every %d s)%n", run.stateBytes(),
-                run.stateBytes() / tokens, run.checkpoints(), CHECKPOINT_INTERVAL.toSeconds());
-        System.out.printf(Locale.ROOT, "         RocksDB's own bytes written (all keyed state: chunkers, encoders, "
-                + "heads): %,.0f = %.0f bytes/token%n", run.rocksDbBytes(), run.rocksDbBytes() / tokens);
+        System.out.printf(Locale.ROOT, "new kept k/v rows (analytic, layers x sum_i 2E/r_i floats): %,.0f bytes/token%n",
+                keptRowBytes);
+        System.out.printf(Locale.ROOT, "encoders' k/v state writes: %,.0f bytes = %,.0f bytes/token = %.2f x the new "
+                + "kept rows (%d checkpoints, every %d s)%n", run.stateBytes(), run.stateBytes() / tokens,
+                run.stateBytes() / tokens / keptRowBytes, run.checkpoints(), CHECKPOINT_INTERVAL.toSeconds());
+        System.out.printf(Locale.ROOT, "RocksDB's own bytes written (all keyed state): %,.0f = %,.0f bytes/token = "
+                + "%.2f x the new kept rows%n", run.rocksDbBytes(), run.rocksDbBytes() / tokens,
+                run.rocksDbBytes() / tokens / keptRowBytes);
+        System.out.printf(Locale.ROOT, "this process's disk writes during the pipeline run (/proc/self/io write_bytes:"
+                + " RocksDB flushes and compactions, checkpoint files, the in-process broker's log): %,d = %,.0f "
+                + "bytes/token = %.2f x the new kept rows%n", diskWritten, diskWritten / (double) tokens,
+                diskWritten / (double) tokens / keptRowBytes);
+        System.out.printf(Locale.ROOT, "checkpoint durations: median %d ms, max %d ms over %d checkpoints%n",
+                run.checkpointMillis().median(), run.checkpointMillis().max(), run.checkpointMillis().count());
     }
 
     /** Each stream's documents through a {@link StreamChunker}, as the tokenize-and-chunk operator does. */
@@ -160,9 +173,25 @@ public final class PipelineBenchCommand {
      * @param stateBytes      the encoders' bytesWrittenToState
      * @param rocksDbBytes    RocksDB's BYTES_WRITTEN ticker summed over the operators
      * @param checkpoints     checkpoints completed by then
+     * @param checkpointMillis the durations of the checkpoints seen completing
      */
     record PipelineRun(double encoderRate, double endToEndSeconds, double stateBytes, double rocksDbBytes,
-            long checkpoints) {
+            long checkpoints, Durations checkpointMillis) {
+    }
+
+    /** Durations in milliseconds, for their median and maximum. */
+    record Durations(List<Long> millis) {
+        long median() {
+            return millis.isEmpty() ? 0 : millis.stream().sorted().toList().get(millis.size() / 2);
+        }
+
+        long max() {
+            return millis.stream().mapToLong(Long::longValue).max().orElse(0);
+        }
+
+        int count() {
+            return millis.size();
+        }
     }
 
     private static PipelineRun pipeline(Path modelDir, List<Document> docs, int chunkSize, int parallelism,
@@ -200,7 +229,9 @@ public final class PipelineBenchCommand {
         long firstAt = 0;
         double firstTokens = 0;
         long lastAt = 0;
+        CheckpointWatch checkpoints = new CheckpointWatch();
         while (out.embeddings().size() < documents || out.predictions().size() < documents) {
+            checkpoints.sample();
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the pipeline did not finish within " + TIMEOUT + ": "
                         + out.embeddings().size() + " of " + documents + " embeddings, job "
@@ -227,6 +258,24 @@ public final class PipelineBenchCommand {
         }
         return new PipelineRun(rate, endToEnd, CollectingReporter.sum(STATE_BYTES_WRITTEN),
                 CollectingReporter.sum(ROCKSDB_BYTES_WRITTEN),
-                (long) CollectingReporter.sum("numberOfCompletedCheckpoints"::equals));
+                (long) CollectingReporter.sum("numberOfCompletedCheckpoints"::equals), checkpoints.durations());
+    }
+
+    /** The duration of each checkpoint, read from the job's gauges whenever the completed count moves. */
+    private static final class CheckpointWatch {
+        private final List<Long> millis = new ArrayList<>();
+        private long completed;
+
+        void sample() {
+            long now = (long) CollectingReporter.sum("numberOfCompletedCheckpoints"::equals);
+            if (now > completed) {
+                completed = now;
+                millis.add((long) CollectingReporter.sum("lastCheckpointDuration"::equals));
+            }
+        }
+
+        Durations durations() {
+            return new Durations(List.copyOf(millis));
+        }
     }
 }

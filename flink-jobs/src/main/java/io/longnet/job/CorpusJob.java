@@ -48,6 +48,7 @@ import org.slf4j.LoggerFactory;
  * KafkaSource(documents) -> parse --bad--> KafkaSink(dead letters)
  *   -> keyBy(stream) -> tokenize and chunk => dilated encoder => document heads -> KafkaSink(embeddings)
  *                                                                               \-> KafkaSink(predictions)
+ *                                                          documents that failed \-> KafkaSink(dead letters)
  * (=> chained: the stream key is kept, no exchange)
  * </pre>
  *
@@ -128,6 +129,11 @@ public final class CorpusJob {
                 .sinkTo(sink(cfg, kafkaClientProps, "embeddings",
                         KeyedJsonSerializer.embeddings(cfg.topics().embeddings())))
                 .name("embeddings sink").uid("embeddings-sink");
+
+        embeddings.getSideOutput(DocumentHeads.FAILURES)
+                .sinkTo(sink(cfg, kafkaClientProps, "document-failures",
+                        KeyedJsonSerializer.documentFailures(cfg.topics().deadLetters())))
+                .name("document failures sink").uid("document-failures-sink");
 
         if (cfg.predictions()) {
             embeddings.getSideOutput(DocumentHeads.PREDICTIONS)

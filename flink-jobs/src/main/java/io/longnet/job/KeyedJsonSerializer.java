@@ -1,6 +1,7 @@
 package io.longnet.job;
 
 import io.longnet.kafka.DeadLetter;
+import io.longnet.kafka.DocumentFailure;
 import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +43,11 @@ public final class KeyedJsonSerializer<T> implements KafkaRecordSerializationSch
     /** Dead letters have no trustworthy document id: keyed by their coordinates "topic/partition/offset". */
     public static KeyedJsonSerializer<DeadLetter> deadLetters(String topic) {
         return new KeyedJsonSerializer<>(topic, KeyedJsonSerializer::coordinates, DeadLetter::toJson);
+    }
+
+    /** Documents that parsed but got no outputs, keyed by document id. */
+    public static KeyedJsonSerializer<DocumentFailure> documentFailures(String topic) {
+        return new KeyedJsonSerializer<>(topic, DocumentFailure::id, DocumentFailure::toJson);
     }
 
     static String coordinates(DeadLetter letter) {

@@ -135,11 +135,16 @@ public final class DocumentAccumulator {
         }
     }
 
-    /** Adds the NLL (nats) of one scored token of this document. +Infinity is kept (p = 0). */
+    /**
+     * Adds the NLL (nats) of one token of this document. +Infinity is kept (p = 0). NaN marks a token nothing
+     * could score (the first of a stream's restarted context): it counts as a row, not as a scored token.
+     */
     public void addNll(double nll) {
-        if (Double.isNaN(nll) || nll < 0) {
-            throw new IllegalArgumentException("nll of document '" + docId + "' must be >= 0, got " + nll
-                    + " (entry 0 of a chunk is NaN: it is scored by the previous chunk)");
+        if (nll < 0) {
+            throw new IllegalArgumentException("nll of document '" + docId + "' must be >= 0, got " + nll);
+        }
+        if (Double.isNaN(nll)) {
+            return;
         }
         if (nllCount == tokenCount) {
             throw new IllegalArgumentException("document '" + docId + "' has " + tokenCount

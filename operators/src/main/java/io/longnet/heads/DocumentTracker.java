@@ -21,8 +21,25 @@ public final class DocumentTracker {
     /**
      * @param finished documents whose last token was in the chunk, in stream order
      * @param stillOpen the document the chunk ended inside, or null
+     * @param unscored documents that ended in the chunk with no token scored (a one-token document at the start
+     *     of a restarted context): they have no prediction, so the operator dead-letters them whole
      */
-    public record Step(List<DocumentResult> finished, DocumentAccumulator stillOpen) {
+    public record Step(List<DocumentResult> finished, DocumentAccumulator stillOpen, List<FailedDocument> unscored) {
+    }
+
+    /** A document that gets no output, with what identifies it in its stream. */
+    public record FailedDocument(String docId, long firstPosition, int tokenCount) {
+    }
+
+    /**
+     * What a chunk the encoder could not encode does to its stream's documents.
+     *
+     * @param failed every document with a token in the chunk, in stream order, except one that had already
+     *     failed: the open document if the chunk continues it, and each document that starts in it
+     * @param stillFailing first position of the failed document the chunk ended inside (its later spans are
+     *     skipped with {@link #skipFailing}), or null
+     */
+    public record Failure(List<FailedDocument> failed, Long stillFailing) {
     }
 
     private DocumentTracker() {
@@ -36,6 +53,7 @@ public final class DocumentTracker {
     public static Step accept(DocumentAccumulator open, Pooling pooling, int embedDim, long chunkFirstPosition,
             List<DocSpan> spans, float[] features, double[] nll) {
         List<DocumentResult> finished = new ArrayList<>();
+        List<FailedDocument> unscored = new ArrayList<>();
         DocumentAccumulator current = open;
         for (DocSpan span : spans) {
             DocumentAccumulator acc = span.docStartsHere()
@@ -46,13 +64,17 @@ public final class DocumentTracker {
                 acc.addNll(nll, span.offsetInChunk(), span.countInChunk());
             }
             if (span.docEndsHere()) {
-                finished.add(nll != null ? acc.finish() : acc.finishEmbeddingOnly());
+                if (nll != null && acc.scoredTokenCount() == 0) {
+                    unscored.add(new FailedDocument(acc.docId(), acc.firstPosition(), acc.tokenCount()));
+                } else {
+                    finished.add(nll != null ? acc.finish() : acc.finishEmbeddingOnly());
+                }
                 current = null;
             } else {
                 current = acc;
             }
         }
-        return new Step(finished, current);
+        return new Step(finished, current, unscored);
     }
 
     private static DocumentAccumulator start(DocumentAccumulator current, DocSpan span, Pooling pooling,
@@ -79,5 +101,53 @@ public final class DocumentTracker {
                     + ", but " + openDoc + ": document state was lost or chunks were reordered");
         }
         return current;
+    }
+
+    /**
+     * The documents of a chunk that could not be encoded: the open document (the chunk continues it, or
+     * chunks were lost), and every document with a span in the chunk.
+     */
+    public static Failure fail(DocumentAccumulator open, List<DocSpan> spans) {
+        List<FailedDocument> failed = new ArrayList<>();
+        if (open != null) {
+            failed.add(new FailedDocument(open.docId(), open.firstPosition(), open.tokenCount()));
+        }
+        Long stillFailing = null;
+        for (DocSpan span : spans) {
+            boolean continuesOpen = open != null && !span.docStartsHere()
+                    && span.docFirstPosition() == open.firstPosition();
+            if (!continuesOpen) {
+                failed.add(new FailedDocument(span.docId(), span.docFirstPosition(), span.docTokenCount()));
+            }
+            stillFailing = span.docEndsHere() ? null : span.docFirstPosition();
+        }
+        return new Failure(failed, stillFailing);
+    }
+
+    /**
+     * @param spans        the chunk's spans less those of the document that had failed
+     * @param stillFailing that document's first position if it goes on past this chunk, else null
+     */
+    public record Skipped(List<DocSpan> spans, Long stillFailing) {
+    }
+
+    /**
+     * Drops the spans of the document that failed in an earlier chunk ({@code failing}: its first position, or
+     * null): they were dead-lettered with it. Its last span ends its failure.
+     */
+    public static Skipped skipFailing(Long failing, List<DocSpan> spans) {
+        if (failing == null) {
+            return new Skipped(spans, null);
+        }
+        List<DocSpan> rest = new ArrayList<>();
+        Long stillFailing = failing;
+        for (DocSpan span : spans) {
+            if (!span.docStartsHere() && span.docFirstPosition() == failing) {
+                stillFailing = span.docEndsHere() ? null : failing;
+            } else {
+                rest.add(span);
+            }
+        }
+        return new Skipped(rest, stillFailing);
     }
 }

@@ -122,6 +122,7 @@ public final class ChunkEncoder {
         float[] previousRow = state.lastFeaturesRef(); // [E] or null
         DecoderOutput out = state.decoder().accept(chunk.tokens(), false);
         float[] features = out.featuresRowMajor(); // [n, E]
+        requireFinite(stream, chunk, features);
         double[] nll = null;
         List<DocTopNext> topNext = List.of();
         if (predictions) {
@@ -132,6 +133,29 @@ public final class ChunkEncoder {
         state.setLastFeatures(Arrays.copyOfRange(features, (n - 1) * embedDim, n * embedDim));
         return new EncodedChunk(stream, chunk.firstPosition(), n, embedDim, features, nll, chunk.spans(), topNext,
                 modelFingerprint);
+    }
+
+    private void requireFinite(String stream, Chunk chunk, float[] features) {
+        for (int i = 0; i < features.length; i++) {
+            if (!Float.isFinite(features[i])) {
+                throw new IllegalArgumentException("stream '" + stream + "': the model's features are " + features[i]
+                        + " at position " + (chunk.firstPosition() + i / embedDim) + ", in the chunk of positions ["
+                        + chunk.firstPosition() + ", " + (chunk.firstPosition() + chunk.length()) + ")");
+            }
+        }
+    }
+
+    /**
+     * The stream after a chunk that could not be encoded (the decoder or the scorer threw): its context
+     * restarts at the chunk's end, so the chunk's rows, which may be non-finite or half appended, are never
+     * seen, and the stream's later chunks are encoded as if its context began there. Deterministic: a replay
+     * after a failure gives the same outputs.
+     */
+    public EncoderStream restartAfter(Chunk chunk) {
+        StreamingDecoder restarted = new StreamingDecoder(decoder);
+        long end = chunk.firstPosition() + chunk.length();
+        restarted.state().restorePosition(end, end);
+        return new EncoderStream(restarted, null, KvPersistence.STALE);
     }
 
     private LogitsScorer.Scores score(float[] previousRow, INDArray features, float[] featureRows, Chunk chunk) {

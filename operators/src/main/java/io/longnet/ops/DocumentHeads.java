@@ -4,18 +4,23 @@ import io.longnet.heads.DocumentAccumulator;
 import io.longnet.heads.DocumentResult;
 import io.longnet.heads.DocumentTracker;
 import io.longnet.heads.Pooling;
+import io.longnet.kafka.DocumentFailure;
 import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import io.longnet.kafka.TopToken;
+import io.longnet.text.DocSpan;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keyed by stream: pools each document's feature rows into an embedding and, with predictions on, its
@@ -23,19 +28,29 @@ import org.apache.flink.util.OutputTag;
  * document a chunk may end inside ({@code open-document}, {@link DocumentAccumulator#toBytes()}).
  * Emits one {@link EmbeddingOut} per document, and one {@link PredictionOut} on {@link #PREDICTIONS}
  * when predictions are on, once the document's last token has been seen.
+ *
+ * <p>A document that cannot get them goes whole to {@link #FAILURES} instead, with the reason: every document
+ * with a token in a chunk the encoder failed on (its later spans are skipped: {@code failing-document}, the
+ * first position of that document), one that has no scored token, and every document of a chunk on which
+ * these heads themselves throw. So one input never stops the job: documents in = embeddings + failures
+ * (+ the parser's dead letters).
  */
 public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChunk, EmbeddingOut> {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(DocumentHeads.class);
 
     public static final OutputTag<PredictionOut> PREDICTIONS = new OutputTag<>("predictions") { };
+    public static final OutputTag<DocumentFailure> FAILURES = new OutputTag<>("document-failures") { };
 
     private final Pooling pooling;
     private final int topK;
     private final boolean predictions;
 
     private transient ValueState<byte[]> openDocument;
+    private transient ValueState<Long> failingDocument; // first position of a failed document still arriving
     private transient Counter documentsEmitted;
+    private transient Counter documentsFailed;
 
     /**
      * @param pooling how feature rows become the embedding
@@ -58,19 +73,29 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
     public void open(OpenContext openContext) {
         openDocument = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("open-document", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        failingDocument = getRuntimeContext().getState(new ValueStateDescriptor<>("failing-document", Types.LONG));
         documentsEmitted = getRuntimeContext().getMetricGroup().counter("documentsEmitted");
+        documentsFailed = getRuntimeContext().getMetricGroup().counter("documentsFailed");
     }
 
     @Override
     public void processElement(EncodedChunk chunk, Context ctx, Collector<EmbeddingOut> out) throws Exception {
-        if (predictions && chunk.nll() == null) {
-            throw new IllegalStateException("predictions are on but the chunk of stream '" + chunk.stream()
-                    + "' at position " + chunk.firstPosition() + " has no NLL: the encoder runs with predictions off");
-        }
+        DocumentTracker.Skipped live = DocumentTracker.skipFailing(failingDocument.value(), chunk.spans());
         byte[] bytes = openDocument.value();
-        DocumentTracker.Step step = DocumentTracker.accept(
-                bytes == null ? null : DocumentAccumulator.fromBytes(bytes), pooling, chunk.embedDim(),
-                chunk.firstPosition(), chunk.spans(), chunk.features(), predictions ? chunk.nll() : null);
+        DocumentAccumulator open = bytes == null ? null : DocumentAccumulator.fromBytes(bytes);
+        if (chunk.isFailed()) {
+            fail(chunk, ctx, DocumentTracker.fail(open, live.spans()), chunk.failure());
+            return;
+        }
+        DocumentTracker.Step step;
+        try {
+            step = accept(chunk, open, live.spans());
+        } catch (RuntimeException e) {
+            LOG.warn("Stream '{}': the document heads failed on the chunk at position {}; its documents go to the "
+                    + "dead letters", chunk.stream(), chunk.firstPosition(), e);
+            fail(chunk, ctx, DocumentTracker.fail(open, live.spans()), "document heads: " + e.getMessage());
+            return;
+        }
         for (DocumentResult doc : step.finished()) {
             documentsEmitted.inc();
             out.collect(new EmbeddingOut(doc.docId(), chunk.stream(), doc.firstPosition(), doc.tokenCount(),
@@ -80,10 +105,46 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
                         doc.tokenCount(), doc.meanNll(), doc.perplexity(), topNext(chunk, doc)));
             }
         }
-        if (step.stillOpen() == null) {
+        for (DocumentTracker.FailedDocument doc : step.unscored()) {
+            emitFailure(chunk, ctx, doc, "no token of the document could be scored: it is one token long, at the"
+                    + " start of its stream's restarted context");
+        }
+        store(step.stillOpen(), live.stillFailing());
+    }
+
+    private DocumentTracker.Step accept(EncodedChunk chunk, DocumentAccumulator open, List<DocSpan> spans) {
+        if (predictions && chunk.nll() == null) {
+            throw new IllegalStateException("predictions are on but the chunk of stream '" + chunk.stream()
+                    + "' at position " + chunk.firstPosition() + " has no NLL: the encoder runs with predictions off");
+        }
+        return DocumentTracker.accept(open, pooling, chunk.embedDim(), chunk.firstPosition(), spans,
+                chunk.features(), predictions ? chunk.nll() : null);
+    }
+
+    private void fail(EncodedChunk chunk, Context ctx, DocumentTracker.Failure failure, String reason)
+            throws Exception {
+        for (DocumentTracker.FailedDocument doc : failure.failed()) {
+            emitFailure(chunk, ctx, doc, reason);
+        }
+        store(null, failure.stillFailing());
+    }
+
+    private void emitFailure(EncodedChunk chunk, Context ctx, DocumentTracker.FailedDocument doc, String reason) {
+        documentsFailed.inc();
+        ctx.output(FAILURES, new DocumentFailure(doc.docId(), chunk.stream(), doc.firstPosition(), doc.tokenCount(),
+                reason, chunk.modelFingerprint()));
+    }
+
+    private void store(DocumentAccumulator stillOpen, Long stillFailing) throws Exception {
+        if (stillOpen == null) {
             openDocument.clear();
         } else {
-            openDocument.update(step.stillOpen().toBytes());
+            openDocument.update(stillOpen.toBytes());
+        }
+        if (stillFailing == null) {
+            failingDocument.clear();
+        } else {
+            failingDocument.update(stillFailing);
         }
     }
 

@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param topNext for each document whose last token is in this chunk, in stream order: its likeliest
  *     next tokens; empty when predictions are off or top-k is 0
  * @param modelFingerprint the model that produced it
+ * @param failure why the encoder could not encode the chunk, or null; a failed chunk has no features, NLL or
+ *     top-k lists, and each of its documents goes to the dead letters (see {@link ChunkEncoder#restartAfter})
  */
 public record EncodedChunk(
         String stream,
@@ -33,10 +35,16 @@ public record EncodedChunk(
         double[] nll,
         List<DocSpan> spans,
         List<DocTopNext> topNext,
-        String modelFingerprint) {
+        String modelFingerprint,
+        String failure) {
 
     public EncodedChunk {
-        if (tokenCount < 1 || embedDim < 1 || features == null || features.length != (long) tokenCount * embedDim) {
+        if (failure != null && (failure.isEmpty() || features == null || features.length != 0 || nll != null || !topNext.isEmpty())) {
+            throw new IllegalArgumentException("failed chunk of stream '" + stream + "' at position " + firstPosition
+                    + " must carry a reason and no features, NLL or top-k lists");
+        }
+        if (failure == null && (tokenCount < 1 || embedDim < 1 || features == null
+                || features.length != (long) tokenCount * embedDim)) {
             throw new IllegalArgumentException("encoded chunk of stream '" + stream + "' at position " + firstPosition
                     + " has tokenCount " + tokenCount + ", embedDim " + embedDim + " and "
                     + (features == null ? "no" : features.length) + " feature values, expected tokenCount * embedDim");
@@ -47,6 +55,23 @@ public record EncodedChunk(
         }
         spans = List.copyOf(spans);
         topNext = List.copyOf(topNext);
+    }
+
+    /** An encoded chunk. */
+    public EncodedChunk(String stream, long firstPosition, int tokenCount, int embedDim, float[] features,
+            double[] nll, List<DocSpan> spans, List<DocTopNext> topNext, String modelFingerprint) {
+        this(stream, firstPosition, tokenCount, embedDim, features, nll, spans, topNext, modelFingerprint, null);
+    }
+
+    /** A chunk the encoder could not encode, and why. */
+    public static EncodedChunk failed(String stream, long firstPosition, int tokenCount, int embedDim,
+            List<DocSpan> spans, String modelFingerprint, String reason) {
+        return new EncodedChunk(stream, firstPosition, tokenCount, embedDim, new float[0], null, spans, List.of(),
+                modelFingerprint, reason);
+    }
+
+    public boolean isFailed() {
+        return failure != null;
     }
 
     /** The top-k list of the document starting at {@code docFirstPosition} that ends in this chunk, if any. */
@@ -72,13 +97,14 @@ public record EncodedChunk(
                 && Arrays.equals(nll, other.nll)
                 && spans.equals(other.spans)
                 && topNext.equals(other.topNext)
-                && Objects.equals(modelFingerprint, other.modelFingerprint);
+                && Objects.equals(modelFingerprint, other.modelFingerprint)
+                && Objects.equals(failure, other.failure);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(stream, firstPosition, tokenCount, Arrays.hashCode(features), Arrays.hashCode(nll),
-                spans, topNext, modelFingerprint);
+                spans, topNext, modelFingerprint, failure);
     }
 
     @Override

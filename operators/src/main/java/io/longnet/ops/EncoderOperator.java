@@ -6,6 +6,7 @@ import io.longnet.model.ModelDirectory;
 import io.longnet.state.HotStreams;
 import io.longnet.state.KvStore;
 import io.longnet.state.StreamMeta;
+import io.longnet.text.Chunk;
 import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * The dilated encoder, keyed by stream: every decision is {@link ChunkEncoder}'s and {@link HotStreams}';
  * this operator maps them onto keyed state, checkpoints and metrics.
  *
- * <p>Keyed state (format 2, see {@code docs/state-format.md}): {@code stream-meta} ({@link StreamMeta}: model,
+ * <p>Keyed state (format 2, see {@code operators/STATE-FORMAT.md}): {@code stream-meta} ({@link StreamMeta}: model,
  * context start, position, last feature row) and, per branch b, {@code kv-branch-b}, a map of the open
  * segment's k/v pieces ({@link io.longnet.state.KvPersistence}). Both are written for a stream only when it
  * advanced since its last write: before each checkpoint barrier, or when it is evicted from memory. Only
@@ -49,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * model fails at start, naming both, instead of mixing two models' rows in one stream.
  *
  * <p>Metrics: counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
- * {@code hotStreamReloads}; gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
+ * {@code hotStreamReloads}, {@code chunksFailed}; gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
  * (their buffers as allocated), {@code hotStreams}; histogram {@code chunkLatencyMillis}.
  */
 public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
@@ -75,6 +76,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient Counter bytesWrittenToState;
     private transient Counter evictions;
     private transient Counter reloads;
+    private transient Counter chunksFailed;
     private transient Histogram chunkLatencyMillis;
     private transient volatile long kvStateBytes; // written by the task thread, read by metric reporters
     private transient volatile long heldBytes;
@@ -144,6 +146,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         bytesWrittenToState = getMetricGroup().counter("bytesWrittenToState");
         evictions = getMetricGroup().counter("hotStreamEvictions");
         reloads = getMetricGroup().counter("hotStreamReloads");
+        chunksFailed = getMetricGroup().counter("chunksFailed");
         chunkLatencyMillis = getMetricGroup().histogram("chunkLatencyMillis", new DescriptiveStatisticsHistogram(1024));
         getMetricGroup().gauge("kvStateBytes", () -> kvStateBytes);
         getMetricGroup().gauge("hotStateBytes", () -> heldBytes);
@@ -181,13 +184,34 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         EncoderStream state = hotStream(stream);
         long keptBefore = state.stateBytes();
         long start = System.nanoTime();
-        EncodedChunk encoded = encoder.encode(stream, state, in.chunk());
+        EncodedChunk encoded;
+        try {
+            encoded = encoder.encode(stream, state, in.chunk());
+        } catch (RuntimeException e) {
+            encoded = failed(stream, in.chunk(), e);
+            state = hot.get(stream);
+        }
         chunkLatencyMillis.update((System.nanoTime() - start) / 1_000_000);
         kvStateBytes += state.stateBytes() - keptBefore;
         hot.resized(stream);
         evictBeyondLimit(stream);
         tokensEncoded.inc(encoded.tokenCount());
         output.collect(element.replace(encoded));
+    }
+
+    /**
+     * One chunk could not be encoded: its documents go to the dead letters (the heads do that from the failed
+     * chunk), and the stream's context restarts after it ({@link ChunkEncoder#restartAfter}), so that one input
+     * never stops the job or the stream.
+     */
+    private EncodedChunk failed(String stream, Chunk chunk, RuntimeException e) {
+        LOG.warn("Stream '{}': the chunk at positions [{}, {}) could not be encoded; its documents go to the dead "
+                + "letters and the stream's context restarts after it", stream, chunk.firstPosition(),
+                chunk.firstPosition() + chunk.length(), e);
+        chunksFailed.inc();
+        hot.put(stream, encoder.restartAfter(chunk));
+        return EncodedChunk.failed(stream, chunk.firstPosition(), chunk.length(), encoder.embedDim(), chunk.spans(),
+                encoder.modelFingerprint(), "encoder: " + e.getMessage());
     }
 
     /** The stream's hot copy, rebuilt from keyed state (the current key's) when not in memory. */

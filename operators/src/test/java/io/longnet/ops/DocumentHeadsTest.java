@@ -1,9 +1,9 @@
 package io.longnet.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.longnet.heads.Pooling;
+import io.longnet.kafka.DocumentFailure;
 import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import io.longnet.kafka.TopToken;
@@ -69,7 +69,10 @@ class DocumentHeadsTest {
             assertThat(predictions(h)).containsExactly(
                     new PredictionOut("x", "S", 1, 5, 0.3, Math.exp(0.3), TOP_X.subList(0, 1)),
                     new PredictionOut("y", "S", 7, 1, 0.7, Math.exp(0.7), TOP_Y.subList(0, 1)));
-            assertThatThrownBy(() -> h.process(second("S", true))).hasMessageContaining("no document is open");
+            h.process(second("S", true)); // continues an "x" that is not open: no output, both documents fail
+            assertThat(h.drainOutput()).isEmpty();
+            assertThat(failures(h)).extracting(DocumentFailure::id).containsExactly("x", "y");
+            assertThat(failures(h).get(0).reason()).contains("no document is open");
         }
         try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).restore(snapshot)) {
             h.process(second("T", true)); // T's x, untouched by S having finished its own x above
@@ -93,8 +96,66 @@ class DocumentHeadsTest {
     @Test
     void predictionsOnNeedAnEncoderThatScored() throws Exception {
         try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 2, true).open()) {
-            assertThatThrownBy(() -> h.process(first("S", false))).hasMessageContaining("has no NLL");
+            h.process(first("S", false));
+            assertThat(failures(h)).singleElement().satisfies(f -> assertThat(f.reason()).contains("has no NLL"));
         }
+    }
+
+    /** The encoder failed on the second chunk: "x" (open) and "y" fail; a later document is untouched. */
+    @Test
+    void aFailedChunkFailsEveryDocumentInItAndTheStreamGoesOn() throws Exception {
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
+            h.process(first("S", true));
+            h.process(EncodedChunk.failed("S", 5, 3, 2, second("S", true).spans(), "fp", "encoder: NaN"));
+            assertThat(failures(h)).containsExactly(new DocumentFailure("x", "S", 1, 5, "encoder: NaN", "fp"),
+                    new DocumentFailure("y", "S", 7, 1, "encoder: NaN", "fp"));
+            h.process(chunk("S", 8, 2, List.of(new DocSpan("z", 9, 1, 1, 1, true, true)),
+                    List.of(new DocTopNext(9, TOP_X)), true));
+            assertThat(h.drainOutput()).containsExactly(new EmbeddingOut("z", "S", 9, 1, new float[] {9, 90}, "fp"));
+            assertThat(h.counter("documentsFailed")).isEqualTo(2);
+            assertThat(h.counter("documentsEmitted")).isEqualTo(1);
+        }
+    }
+
+    /** The encoder failed on the first chunk, inside "x": the rest of "x" is skipped, "y" comes out. */
+    @Test
+    void theRestOfADocumentThatFailedIsSkipped() throws Exception {
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
+            h.process(EncodedChunk.failed("S", 0, 5, 2, first("S", true).spans(), "fp", "encoder: NaN"));
+            OperatorSubtaskState snapshot = h.checkpoint(1);
+            try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> restored =
+                    harness(Pooling.MEAN, 1, true).restore(snapshot)) {
+                restored.process(second("S", true));
+                assertThat(restored.drainOutput()).containsExactly(
+                        new EmbeddingOut("y", "S", 7, 1, new float[] {7, 70}, "fp"));
+                assertThat(failures(restored)).isEmpty();
+            }
+            assertThat(failures(h)).extracting(DocumentFailure::id).containsExactly("x");
+        }
+    }
+
+    /** After a context restart at 7 the token there has no score: a one-token document there fails alone. */
+    @Test
+    void aDocumentWithNoScoredTokenFails() throws Exception {
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
+            EncodedChunk restarted = chunk("S", 7, 3, List.of(new DocSpan("y", 7, 1, 0, 1, true, true),
+                    new DocSpan("z", 9, 1, 2, 1, true, true)), List.of(new DocTopNext(7, TOP_Y),
+                    new DocTopNext(9, TOP_X)), true);
+            double[] nll = restarted.nll().clone();
+            nll[0] = Double.NaN;
+            h.process(new EncodedChunk("S", 7, 3, 2, restarted.features(), nll, restarted.spans(),
+                    restarted.topNext(), "fp"));
+            assertThat(h.drainOutput()).extracting(EmbeddingOut::id).containsExactly("z");
+            assertThat(failures(h)).singleElement().satisfies(f -> {
+                assertThat(f.id()).isEqualTo("y");
+                assertThat(f.reason()).contains("could be scored");
+            });
+        }
+    }
+
+    private static List<DocumentFailure> failures(OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h) {
+        var out = h.h().getSideOutput(DocumentHeads.FAILURES);
+        return out == null ? List.of() : out.stream().map(StreamRecord::getValue).toList();
     }
 
     private static List<PredictionOut> predictions(OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h) {

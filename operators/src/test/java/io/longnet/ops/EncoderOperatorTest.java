@@ -247,14 +247,74 @@ class EncoderOperatorTest {
         }
     }
 
+    /** A chunk that does not continue the stream fails (named), and the stream goes on after it. */
     @Test
-    void aChunkThatDoesNotContinueTheStreamFailsLoudly() throws Exception {
+    void aChunkThatDoesNotContinueTheStreamFailsAndTheStreamGoesOn() throws Exception {
         try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
                 harness(new EncoderOperator(modelDir.toString(), TOP_K, true)).open()) {
-            assertThatThrownBy(() -> h.process(streamA.get(1)))
-                    .hasMessageContainingAll("stream 'A'", "position " + streamA.get(1).chunk().firstPosition(),
-                            "decoder is at position 0");
+            h.process(streamA.get(1));
+            h.process(streamA.get(2));
+            List<EncodedChunk> out = h.drainOutput();
+            assertThat(out.get(0).failure()).contains("stream 'A'",
+                    "position " + streamA.get(1).chunk().firstPosition(), "decoder is at position 0");
+            assertThat(out.get(1).isFailed()).isFalse();
+            assertThat(h.counter("chunksFailed")).isEqualTo(1);
         }
+    }
+
+    /**
+     * A model whose embedding of one token id is NaN: the chunk holding it fails, every other chunk is finite;
+     * before it the outputs are those of a healthy run, after it those of a stream whose context starts at the
+     * failed chunk's end, also across a checkpoint and restore right after the failure.
+     */
+    @Test
+    void aChunkWithANonFiniteTokenFailsAloneAndTheStreamRestartsAfterIt(@TempDir Path poisonedDir)
+            throws Exception {
+        int poisonedChunk = 2;
+        int poison = streamA.get(poisonedChunk).chunk().tokens()[1];
+        for (int i = 0; i < streamA.size(); i++) {
+            int chunk = i;
+            assertThat(streamA.get(i).chunk().tokens()).as("token %d only in chunk %d", poison, poisonedChunk)
+                    .matches(t -> chunk == poisonedChunk || Arrays.stream(t).noneMatch(id -> id == poison));
+        }
+        ModelDirectory poisoned = OpsTestSupport.poisonedModel(poisonedDir, poison);
+        List<EncodedChunk> healthy = encodeAll(new EncoderOperator(modelDir.toString(), TOP_K, true), streamA);
+        List<EncodedChunk> out = new ArrayList<>();
+        OperatorSubtaskState snapshot;
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
+                harness(new EncoderOperator(poisonedDir.toString(), TOP_K, true)).open()) {
+            for (StreamChunk c : streamA.subList(0, poisonedChunk + 1)) {
+                h.process(c);
+            }
+            out.addAll(h.drainOutput());
+            snapshot = h.checkpoint(1);
+        }
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
+                harness(new EncoderOperator(poisonedDir.toString(), TOP_K, true)).restore(snapshot)) {
+            for (StreamChunk c : streamA.subList(poisonedChunk + 1, streamA.size())) {
+                h.process(c);
+            }
+            out.addAll(h.drainOutput());
+        }
+
+        EncodedChunk failed = out.get(poisonedChunk);
+        assertThat(failed.failure()).contains("stream 'A'", "features are NaN");
+        assertThat(failed.spans()).isEqualTo(streamA.get(poisonedChunk).chunk().spans());
+        for (int i = 0; i < poisonedChunk; i++) {
+            assertThat(out.get(i).features()).containsExactly(healthy.get(i).features());
+        }
+        ChunkEncoder reference = new ChunkEncoder(new LongNetDecoder(poisoned.weights()), poisoned.fingerprint(),
+                TOP_K, true);
+        EncoderStream restarted = reference.restartAfter(streamA.get(poisonedChunk).chunk());
+        for (int i = poisonedChunk + 1; i < streamA.size(); i++) {
+            EncodedChunk expected = reference.encode("A", restarted, streamA.get(i).chunk());
+            assertThat(out.get(i)).isEqualTo(expected);
+            for (float f : out.get(i).features()) {
+                assertThat(Float.isFinite(f)).isTrue();
+            }
+        }
+        assertThat(out.get(poisonedChunk + 1).nll()[0]).as("first token after the restart: nothing scores it")
+                .isNaN();
     }
 
     @Test

@@ -41,6 +41,17 @@ final class OpsTestSupport {
         return ModelDirectory.save(dir, ModelInit.random(config, 20240501L));
     }
 
+    /** The tiny model with NaN embedding rows for {@code poisoned} token ids: any chunk holding one fails. */
+    static ModelDirectory poisonedModel(Path dir, int... poisoned) throws IOException {
+        ModelConfig config = ModelConfigJson.parse(TINY_MODEL);
+        io.longnet.model.ModelWeights weights = ModelInit.random(config, 20240501L);
+        float[] embed = weights.get(io.longnet.model.WeightLayout.EMBED); // [V, E], the model's own array
+        for (int id : poisoned) {
+            java.util.Arrays.fill(embed, id * config.embedDim(), (id + 1) * config.embedDim(), Float.NaN);
+        }
+        return ModelDirectory.save(dir, weights);
+    }
+
     /** A keyed harness over {@code operator} on the RocksDB backend; metrics are read with {@link Harness#metric}. */
     static <IN, OUT> Harness<IN, OUT> keyed(OneInputStreamOperator<IN, OUT> operator, KeySelector<IN, String> key)
             throws Exception {
