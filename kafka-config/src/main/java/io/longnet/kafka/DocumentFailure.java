@@ -45,6 +45,19 @@ public record DocumentFailure(String id, String stream, long firstPosition, int 
         return WireJson.toBytes(node);
     }
 
+    /**
+     * Whether a record of the dead-letter topic is a DocumentFailure (it has an {@code id}) rather than a
+     * {@link DeadLetter} (which has a {@code sourceTopic}); false for bytes that are not a JSON object.
+     */
+    public static boolean isDocumentFailure(byte[] json) {
+        try {
+            ObjectNode node = WireJson.readObject(json);
+            return node.has(ID) && !node.has(DeadLetter.SOURCE_TOPIC);
+        } catch (WireFormatException e) {
+            return false;
+        }
+    }
+
     /** @throws WireFormatException naming the field and what was found, if the bytes are not a v1 DocumentFailure */
     public static DocumentFailure fromJson(byte[] json) {
         return WireJson.readRecord(TYPE, json, node -> new DocumentFailure(

@@ -36,6 +36,7 @@ public final class OutputReader implements AutoCloseable {
     private final List<EmbeddingOut> embeddings = new ArrayList<>();
     private final List<PredictionOut> predictions = new ArrayList<>();
     private final List<DeadLetter> deadLetters = new ArrayList<>();
+    private final List<DocumentFailure> documentFailures = new ArrayList<>();
     private final Map<String, Long> streamPositions = new TreeMap<>();
     private long tokens;
 
@@ -85,6 +86,8 @@ public final class OutputReader implements AutoCloseable {
             streamPositions.merge(embedding.stream(), embedding.firstPosition() + embedding.tokenCount(), Math::max);
         } else if (topic.equals(topics.predictions())) {
             predictions.add(PredictionOut.fromJson(value));
+        } else if (DocumentFailure.isDocumentFailure(value)) {
+            documentFailures.add(DocumentFailure.fromJson(value));
         } else {
             deadLetters.add(DeadLetter.fromJson(value));
         }
@@ -100,6 +103,11 @@ public final class OutputReader implements AutoCloseable {
 
     public List<DeadLetter> deadLetters() {
         return Collections.unmodifiableList(deadLetters);
+    }
+
+    /** The dead-letter topic's documents that parsed but got no outputs. */
+    public List<DocumentFailure> documentFailures() {
+        return Collections.unmodifiableList(documentFailures);
     }
 
     /** Document tokens covered by the embeddings read so far (separators not counted). */

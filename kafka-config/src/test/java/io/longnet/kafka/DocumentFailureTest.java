@@ -17,11 +17,14 @@ class DocumentFailureTest {
                         + "\"reason\":\"encoder: the model's features are NaN at position 9 (token id 4)\","
                         + "\"model\":\"longnet-small@3f2a\"}");
         assertThat(DocumentFailure.fromJson(failure.toJson())).isEqualTo(failure);
+        assertThat(DocumentFailure.isDocumentFailure(failure.toJson())).isTrue();
     }
 
     @Test
     void aDeadLetterIsNotADocumentFailure() {
         byte[] letter = new DeadLetter("t", 0, 1, "not JSON", new byte[] {1}).toJson();
+        assertThat(DocumentFailure.isDocumentFailure(letter)).isFalse();
+        assertThat(DocumentFailure.isDocumentFailure("[1]".getBytes(StandardCharsets.UTF_8))).isFalse();
         assertThatThrownBy(() -> DocumentFailure.fromJson(letter)).isInstanceOf(WireFormatException.class)
                 .hasMessageContaining("id");
         assertThatThrownBy(() -> new DocumentFailure("d", "s", 0, 0, "r", "m")).hasMessageContaining("tokenCount");

@@ -7,10 +7,14 @@ import io.longnet.job.JobTaps;
 import io.longnet.job.JobOptions;
 import io.longnet.kafka.DeadLetter;
 import io.longnet.kafka.Document;
+import io.longnet.kafka.DocumentFailure;
 import io.longnet.kafka.EmbeddingOut;
 import io.longnet.model.ModelDirectory;
+import io.longnet.text.CorpusTokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -88,5 +92,50 @@ class DeadLetterITCase {
                         });
             }
         }
+    }
+
+    /**
+     * A model whose embedding of one token id is NaN: the chunks holding it fail, their documents go to the
+     * dead-letter topic as DocumentFailures, every other document gets its embedding and prediction, the job
+     * never restarts, and documents in = embeddings + dead letters.
+     */
+    @Test
+    void documentsTheModelCannotEncodeGoToTheDeadLetterTopicAndTheStreamGoesOn(@TempDir Path dir) throws Exception {
+        List<Document> docs = SampleCorpus.documents(40);
+        int poison = rareToken(docs);
+        ModelDirectory model = TinyModel.writePoisoned(dir.resolve("model"), poison);
+        List<String> poisoned = docs.stream()
+                .filter(d -> Arrays.stream(CorpusTokenizer.cl100k().encode(d.text())).anyMatch(t -> t == poison))
+                .map(Document::id).toList();
+        try (Pipeline pipeline = new Pipeline("it-poisoned", model.dir(), dir.resolve("cp"), Map.of())) {
+            pipeline.write(docs);
+            pipeline.start(JobTaps.NONE);
+            pipeline.awaitOutputs(() -> pipeline.outputs().embeddings().size()
+                            + pipeline.outputs().documentFailures().size() >= docs.size(),
+                    docs.size() + " embeddings and document failures");
+            pipeline.outputs().poll(Duration.ofMillis(500));
+
+            List<DocumentFailure> failures = pipeline.outputs().documentFailures();
+            assertThat(pipeline.status()).isEqualTo(JobStatus.RUNNING);
+            assertThat(pipeline.outputs().deadLetters()).isEmpty();
+            assertThat(failures).extracting(DocumentFailure::id).containsAll(poisoned);
+            assertThat(failures).allSatisfy(f -> assertThat(f.reason()).startsWith("encoder: ").contains("NaN"));
+            assertThat(pipeline.outputs().embeddings().size() + failures.size()).isEqualTo(docs.size());
+            assertThat(pipeline.outputs().embeddings()).extracting(EmbeddingOut::id)
+                    .doesNotContainAnyElementsOf(failures.stream().map(DocumentFailure::id).toList());
+            assertThat(pipeline.outputs().predictions()).hasSameSizeAs(pipeline.outputs().embeddings());
+            assertThat(failures.size()).as("a failed chunk takes only its own documents").isLessThan(docs.size() / 2);
+        }
+    }
+
+    /** An ordinary token id found in exactly one of the documents. */
+    private static int rareToken(List<Document> docs) {
+        Map<Integer, Integer> documentsWith = new java.util.HashMap<>();
+        for (Document d : docs) {
+            Arrays.stream(CorpusTokenizer.cl100k().encode(d.text())).distinct()
+                    .forEach(t -> documentsWith.merge(t, 1, Integer::sum));
+        }
+        return documentsWith.entrySet().stream().filter(e -> e.getValue() == 1).mapToInt(Map.Entry::getKey)
+                .min().orElseThrow();
     }
 }

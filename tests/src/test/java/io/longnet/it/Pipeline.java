@@ -170,6 +170,12 @@ final class Pipeline implements AutoCloseable {
         }
         if (job != null && !status().isGloballyTerminalState()) {
             job.cancel().get(60, TimeUnit.SECONDS);
+            // The cancel is acknowledged before the tasks stop writing checkpoint files; wait for CANCELED so
+            // that the test's temporary directories can be deleted.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!status().isGloballyTerminalState() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
         }
     }
 }

@@ -1,10 +1,14 @@
 package io.longnet.it;
 
+import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelDirectory;
 import io.longnet.model.ModelInit;
+import io.longnet.model.ModelWeights;
+import io.longnet.model.WeightLayout;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * A tiny random model with cl100k_base's vocabulary: E=16, 2 heads, 2 layers, and a schedule of short
@@ -30,5 +34,16 @@ final class TinyModel {
 
     static ModelDirectory write(Path dir) throws IOException {
         return ModelDirectory.save(dir, ModelInit.random(ModelConfigJson.parse(CONFIG_JSON), 7));
+    }
+
+    /** The same model with NaN embedding rows for {@code poisoned} token ids. */
+    static ModelDirectory writePoisoned(Path dir, int... poisoned) throws IOException {
+        ModelConfig config = ModelConfigJson.parse(CONFIG_JSON);
+        ModelWeights weights = ModelInit.random(config, 7);
+        float[] embed = weights.get(WeightLayout.EMBED); // [V, E], the model's own array
+        for (int id : poisoned) {
+            Arrays.fill(embed, id * config.embedDim(), (id + 1) * config.embedDim(), Float.NaN);
+        }
+        return ModelDirectory.save(dir, weights);
     }
 }
