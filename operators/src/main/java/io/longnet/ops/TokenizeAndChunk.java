@@ -63,7 +63,7 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Documen
         chunker.append(doc.id(), tokenizer.encode(doc.text()));
         emit(ctx.getCurrentKey(), chunker.drainFull(), out);
         if (flushIntervalMillis == 0) {
-            emit(ctx.getCurrentKey(), chunker.flush().stream().toList(), out);
+            emit(ctx.getCurrentKey(), chunker.drainAll(), out);
         }
         Long timer = flushTimer.value();
         if (chunker.pendingTokenCount() > 0 && timer == null) {
@@ -81,7 +81,8 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Documen
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<StreamChunk> out) throws Exception {
         flushTimer.clear();
         StreamChunker chunker = loadChunker();
-        emit(ctx.getCurrentKey(), chunker.flush().stream().toList(), out);
+        // drainAll, not flush: restored with a smaller chunk-size, more than a chunk may be pending here.
+        emit(ctx.getCurrentKey(), chunker.drainAll(), out);
         chunkerState.update(chunker.toBytes());
     }
 
