@@ -122,6 +122,29 @@ class TokenizeAndChunkTest {
         assertThat(concat(out)).as("stream A's tokens, each once, in order").isEqualTo(expected);
     }
 
+    /** Restored with a shorter flush interval, the stream's next document brings the old, later timer forward. */
+    @Test
+    void aRestoreWithAShorterFlushIntervalFlushesByTheNewInterval() throws Exception {
+        List<StreamChunk> out = new ArrayList<>();
+        OperatorSubtaskState snapshot;
+        try (OpsTestSupport.Harness<Document, StreamChunk> first = harness(CHUNK, 3_600_000).open()) {
+            first.h().setProcessingTime(0);
+            first.process(DOCS.get(1)); // "Hello" on B: pending, its timer an hour away
+            snapshot = first.checkpoint(1);
+        }
+        try (OpsTestSupport.Harness<Document, StreamChunk> second = harness(CHUNK, FLUSH_MS).restore(snapshot)) {
+            second.h().setProcessingTime(1000);
+            second.process(DOCS.get(3));
+            out.addAll(second.drainOutput());
+            second.h().setProcessingTime(1000 + FLUSH_MS);
+            out.addAll(second.drainOutput());
+            assertThat(second.h().numProcessingTimeTimers()).as("the hour-long timer is gone").isZero();
+        }
+        List<Integer> expected = new ArrayList<>(separated(DOCS.get(1)));
+        expected.addAll(separated(DOCS.get(3)));
+        assertThat(concat(out)).as("stream B's tokens, all out by the new interval").isEqualTo(expected);
+    }
+
     private static Map<String, List<StreamChunk>> run(int docs) throws Exception {
         Map<String, List<StreamChunk>> out = new LinkedHashMap<>();
         try (OpsTestSupport.Harness<Document, StreamChunk> harness = harness().open()) {
@@ -146,7 +169,12 @@ class TokenizeAndChunkTest {
     }
 
     private static OpsTestSupport.Harness<Document, StreamChunk> harness(int chunkSize) throws Exception {
-        return OpsTestSupport.keyed(new TokenizeAndChunk(chunkSize, FLUSH_MS), Document::stream);
+        return harness(chunkSize, FLUSH_MS);
+    }
+
+    private static OpsTestSupport.Harness<Document, StreamChunk> harness(int chunkSize, long flushMillis)
+            throws Exception {
+        return OpsTestSupport.keyed(new TokenizeAndChunk(chunkSize, flushMillis), Document::stream);
     }
 
     /** The chunks' tokens in order; fails unless each chunk starts where the previous one ended. */
