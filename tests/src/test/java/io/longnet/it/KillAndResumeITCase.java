@@ -4,10 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.longnet.cli.Main;
 import io.longnet.demo.SampleCorpus;
+import io.longnet.job.CheckpointDirectory;
 import io.longnet.kafka.Document;
 import io.longnet.model.ModelDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * {@code longnet run} as a user runs it, in its own JVM, against a broker that survives it: documents of two
  * streams arrive over time, the process is SIGKILLed at random moments (once while a checkpoint is being
  * written) and each time started again with the same command. At the end the read_committed outputs hold
- * every document exactly once, at its stream position, with the values of a run that was never killed.
+ * every document exactly once, at its stream position, with the values of a run that was never killed. The
+ * last start also serves Flink's REST API (--web-ui-port) and Prometheus metrics (--metrics-port).
  */
 class KillAndResumeITCase {
 
@@ -53,8 +60,10 @@ class KillAndResumeITCase {
         LOG.info("kill moments from seed {}", seed);
         Path checkpoints = dir.resolve("checkpoints");
         try (Pipeline pipeline = new Pipeline("it-kill", model.dir(), checkpoints, Map.of())) {
-            List<String> command = command(pipeline.jobArguments());
-            Path jobDir = checkpoints.resolve(io.longnet.job.CheckpointDirectory.jobId("it-kill"));
+            int webUiPort = freePort();
+            int metricsPort = freePort();
+            List<String> command = command(pipeline.jobArguments(), webUiPort, metricsPort);
+            Path jobDir = checkpoints.resolve(CheckpointDirectory.jobId("it-kill"));
             List<Long> recoveryMillis = new ArrayList<>();
             int midCheckpointKills = 0;
             long killedAt = 0;
@@ -77,6 +86,7 @@ class KillAndResumeITCase {
                         awaitOutputs(pipeline, process, log, () -> pipeline.outputs().embeddings().size() >= DOCUMENTS
                                 && pipeline.outputs().predictions().size() >= DOCUMENTS, "every document's outputs");
                         pipeline.outputs().poll(Duration.ofSeconds(1)); // a duplicate would come with the same commit
+                        assertEndpointsServe(webUiPort, metricsPort, CheckpointDirectory.jobId("it-kill"));
                         break;
                     }
                     if (run == 1) {
@@ -113,14 +123,40 @@ class KillAndResumeITCase {
         return batches;
     }
 
-    /** {@code java -cp <this class path> io.longnet.cli.Main run <job options> --parallelism 2}. */
-    private static List<String> command(List<String> jobArguments) {
+    /** The web UI's REST API lists the running job; the Prometheus endpoint serves the job's own metrics. */
+    private static void assertEndpointsServe(int webUiPort, int metricsPort, String jobId) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String jobs = get(http, "http://localhost:" + webUiPort + "/jobs/overview");
+        assertThat(jobs).as("GET /jobs/overview").contains("\"jid\":\"" + jobId + "\"", "\"state\":\"RUNNING\"");
+        String metrics = get(http, "http://localhost:" + metricsPort + "/metrics");
+        assertThat(metrics).as("GET /metrics").contains("flink_taskmanager_job_task_operator_tokensChunked{");
+    }
+
+    private static String get(HttpClient http, String url) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("status of GET %s", url).isEqualTo(200);
+        return response.body();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /**
+     * {@code java -cp <this class path> io.longnet.cli.Main run <job options> --parallelism 2 --web-ui-port P
+     * --metrics-port Q}.
+     */
+    private static List<String> command(List<String> jobArguments, int webUiPort, int metricsPort) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run"));
         command.addAll(jobArguments);
-        command.addAll(List.of("--parallelism", "2"));
+        command.addAll(List.of("--parallelism", "2", "--web-ui-port", Integer.toString(webUiPort),
+                "--metrics-port", Integer.toString(metricsPort)));
         return command;
     }
 
