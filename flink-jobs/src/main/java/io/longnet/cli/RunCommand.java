@@ -73,6 +73,7 @@ public final class RunCommand {
         flags.metricsPort().ifPresent(port -> out.printf("metrics for Prometheus on http://localhost:%d/metrics%n", port));
         out.flush();
         job.getJobExecutionResult().get();
+        out.println("job " + job.getJobID() + " ended (stopped with a savepoint, or cancelled)");
     }
 
     /**
