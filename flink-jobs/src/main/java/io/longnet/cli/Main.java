@@ -17,7 +17,8 @@ public final class Main {
             "          the corpus job (in-process Kafka, local Flink) against the bare encoder; RocksDB bytes/token",
             "  topics  create [--bootstrap-servers H:P] [--properties FILE] [--partitions N] [--replication R]",
             "  run     --bootstrap-servers H:P --model DIR [--parallelism N] [--config FILE] [--properties FILE]",
-            "          [--job-option value ...]   the corpus job on a local Flink against an external Kafka",
+            "          [--fresh | --from-savepoint PATH] [--web-ui-port P] [--metrics-port P] [--job-option value ...]",
+            "          the corpus job on a local Flink against an external Kafka; resumes from its newest checkpoint",
             "  demo    [--model DIR] [--documents N] [--parallelism P] [--timeout SECONDS]",
             "          in-process Kafka + local Flink: sample corpus in, embeddings and predictions out",
             "job options (run, and flink run of the -job.jar):");

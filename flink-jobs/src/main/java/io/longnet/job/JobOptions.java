@@ -98,7 +98,7 @@ public final class JobOptions {
             .stringType()
             .noDefaultValue()
             .withDescription("Checkpoint storage URI (file:///..., s3://...). Unset: the cluster's "
-                    + "execution.checkpointing.dir.");
+                    + "execution.checkpointing.dir; for longnet run, ~/.longnet/checkpoints, where it resumes from.");
 
     public static final ConfigOption<Integer> MAX_DOCUMENT_BYTES = ConfigOptions.key(DocumentParser.MAX_DOCUMENT_BYTES)
             .intType()

@@ -20,6 +20,9 @@ import org.apache.flink.util.Collector;
  * {@link StreamChunker} (kept in keyed state as bytes) and emits full chunks at once. The rest waits
  * for more documents, but at most {@code flushIntervalMillis} of processing time after the first pending
  * token: then a timer flushes it as one short chunk, so a lone document never waits.
+ *
+ * <p>Restored with another chunk-size, the pending tokens are cut by the new size; restored with a shorter
+ * flush interval, a timer of the old one is brought forward by the stream's next document.
  */
 public final class TokenizeAndChunk extends KeyedProcessFunction<String, Document, StreamChunk> {
 
@@ -63,13 +66,17 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Documen
         chunker.append(doc.id(), tokenizer.encode(doc.text()));
         emit(ctx.getCurrentKey(), chunker.drainFull(), out);
         if (flushIntervalMillis == 0) {
-            emit(ctx.getCurrentKey(), chunker.flush().stream().toList(), out);
+            emit(ctx.getCurrentKey(), chunker.drainAll(), out);
         }
         Long timer = flushTimer.value();
-        if (chunker.pendingTokenCount() > 0 && timer == null) {
-            long at = ctx.timerService().currentProcessingTime() + flushIntervalMillis;
-            ctx.timerService().registerProcessingTimeTimer(at);
-            flushTimer.update(at);
+        long due = ctx.timerService().currentProcessingTime() + flushIntervalMillis;
+        // A timer due later than this flush interval allows was set before a restore with a shorter one.
+        if (chunker.pendingTokenCount() > 0 && (timer == null || timer > due)) {
+            if (timer != null) {
+                ctx.timerService().deleteProcessingTimeTimer(timer);
+            }
+            ctx.timerService().registerProcessingTimeTimer(due);
+            flushTimer.update(due);
         } else if (chunker.pendingTokenCount() == 0 && timer != null) {
             ctx.timerService().deleteProcessingTimeTimer(timer);
             flushTimer.clear();
@@ -81,7 +88,8 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Documen
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<StreamChunk> out) throws Exception {
         flushTimer.clear();
         StreamChunker chunker = loadChunker();
-        emit(ctx.getCurrentKey(), chunker.flush().stream().toList(), out);
+        // drainAll, not flush: restored with a smaller chunk-size, more than a chunk may be pending here.
+        emit(ctx.getCurrentKey(), chunker.drainAll(), out);
         chunkerState.update(chunker.toBytes());
     }
 

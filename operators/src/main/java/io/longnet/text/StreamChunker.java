@@ -119,6 +119,17 @@ public final class StreamChunker {
         return Optional.of(chunk);
     }
 
+    /**
+     * Emits every pending token: full chunks as {@link #drainFull()} cuts them, then the rest as one short
+     * chunk. The latency timer's path; unlike {@link #flush()} it also holds when more than C tokens are
+     * pending, as after a restore with a smaller chunk-size.
+     */
+    public List<Chunk> drainAll() {
+        List<Chunk> chunks = drainFull();
+        flush().ifPresent(chunks::add);
+        return chunks;
+    }
+
     private static void checkDocument(String docId, int[] docTokens) {
         if (docId == null) {
             throw new IllegalArgumentException("docId must not be null");

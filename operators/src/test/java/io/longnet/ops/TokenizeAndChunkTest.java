@@ -96,6 +96,55 @@ class TokenizeAndChunkTest {
         }
     }
 
+    /** Restored with a smaller chunk-size, the timer flushes more pending tokens than a chunk holds: in chunks. */
+    @Test
+    void aRestoreWithASmallerChunkSizeFlushesThePendingTokensInChunksOfTheNewSize() throws Exception {
+        int smaller = 4;
+        List<StreamChunk> out = new ArrayList<>();
+        OperatorSubtaskState snapshot;
+        try (OpsTestSupport.Harness<Document, StreamChunk> first = harness(CHUNK).open()) {
+            first.h().setProcessingTime(0);
+            first.process(DOCS.get(0)); // SEP + 13 tokens: one chunk of 8 out, 6 pending, a timer set
+            out.addAll(first.drainOutput());
+            snapshot = first.checkpoint(1);
+        }
+        try (OpsTestSupport.Harness<Document, StreamChunk> second = harness(smaller).restore(snapshot)) {
+            second.h().setProcessingTime(FLUSH_MS);
+            out.addAll(second.drainOutput());
+            second.process(DOCS.get(2)); // SEP + 2 tokens, on the same stream, cut by the new size
+            second.h().setProcessingTime(3 * FLUSH_MS);
+            out.addAll(second.drainOutput());
+            assertThat(second.h().numProcessingTimeTimers()).isZero();
+        }
+        assertThat(out.subList(1, out.size())).allSatisfy(c -> assertThat(c.chunk().length()).isLessThanOrEqualTo(smaller));
+        List<Integer> expected = new ArrayList<>(separated(DOCS.get(0)));
+        expected.addAll(separated(DOCS.get(2)));
+        assertThat(concat(out)).as("stream A's tokens, each once, in order").isEqualTo(expected);
+    }
+
+    /** Restored with a shorter flush interval, the stream's next document brings the old, later timer forward. */
+    @Test
+    void aRestoreWithAShorterFlushIntervalFlushesByTheNewInterval() throws Exception {
+        List<StreamChunk> out = new ArrayList<>();
+        OperatorSubtaskState snapshot;
+        try (OpsTestSupport.Harness<Document, StreamChunk> first = harness(CHUNK, 3_600_000).open()) {
+            first.h().setProcessingTime(0);
+            first.process(DOCS.get(1)); // "Hello" on B: pending, its timer an hour away
+            snapshot = first.checkpoint(1);
+        }
+        try (OpsTestSupport.Harness<Document, StreamChunk> second = harness(CHUNK, FLUSH_MS).restore(snapshot)) {
+            second.h().setProcessingTime(1000);
+            second.process(DOCS.get(3));
+            out.addAll(second.drainOutput());
+            second.h().setProcessingTime(1000 + FLUSH_MS);
+            out.addAll(second.drainOutput());
+            assertThat(second.h().numProcessingTimeTimers()).as("the hour-long timer is gone").isZero();
+        }
+        List<Integer> expected = new ArrayList<>(separated(DOCS.get(1)));
+        expected.addAll(separated(DOCS.get(3)));
+        assertThat(concat(out)).as("stream B's tokens, all out by the new interval").isEqualTo(expected);
+    }
+
     private static Map<String, List<StreamChunk>> run(int docs) throws Exception {
         Map<String, List<StreamChunk>> out = new LinkedHashMap<>();
         try (OpsTestSupport.Harness<Document, StreamChunk> harness = harness().open()) {
@@ -116,7 +165,16 @@ class TokenizeAndChunkTest {
     }
 
     private static OpsTestSupport.Harness<Document, StreamChunk> harness() throws Exception {
-        return OpsTestSupport.keyed(new TokenizeAndChunk(CHUNK, FLUSH_MS), Document::stream);
+        return harness(CHUNK);
+    }
+
+    private static OpsTestSupport.Harness<Document, StreamChunk> harness(int chunkSize) throws Exception {
+        return harness(chunkSize, FLUSH_MS);
+    }
+
+    private static OpsTestSupport.Harness<Document, StreamChunk> harness(int chunkSize, long flushMillis)
+            throws Exception {
+        return OpsTestSupport.keyed(new TokenizeAndChunk(chunkSize, flushMillis), Document::stream);
     }
 
     /** The chunks' tokens in order; fails unless each chunk starts where the previous one ended. */

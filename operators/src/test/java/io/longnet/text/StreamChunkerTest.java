@@ -157,6 +157,20 @@ class StreamChunkerTest {
     }
 
     @Test
+    void drainAllCutsEverythingPendingIntoChunksOfTheRestoredSize() {
+        StreamChunker original = new StreamChunker(new ChunkerConfig(50));
+        original.append("a", new int[] {1, 2, 3, 4, 5, 6});
+
+        StreamChunker restored = StreamChunker.fromBytes(original.toBytes(), new ChunkerConfig(3));
+        List<Chunk> chunks = restored.drainAll();
+
+        assertThat(chunks).extracting(Chunk::length).containsExactly(3, 3, 1);
+        assertThat(chunks).extracting(Chunk::firstPosition).containsExactly(0L, 3L, 6L);
+        assertThat(restored.pendingTokenCount()).isZero();
+        assertThat(restored.drainAll()).isEmpty();
+    }
+
+    @Test
     void rejectsForeignOrDamagedState() {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(5));
         chunker.append("a", new int[] {1, 2});

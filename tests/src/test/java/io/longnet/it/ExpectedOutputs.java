@@ -1,0 +1,54 @@
+package io.longnet.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.longnet.kafka.Document;
+import io.longnet.kafka.EmbeddingOut;
+import io.longnet.kafka.PredictionOut;
+import io.longnet.kafka.TopToken;
+import io.longnet.model.ModelDirectory;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The check of a run that was interrupted (killed, restored from a savepoint, rescaled): its read_committed
+ * outputs hold every document exactly once, at the stream position and with the values the streaming decoder
+ * gives when run directly over each stream ({@link DirectDecoding}), as an uninterrupted run does.
+ */
+final class ExpectedOutputs {
+
+    private ExpectedOutputs() {
+    }
+
+    static void assertExactlyOnceAsDecodedDirectly(ModelDirectory model, List<Document> docs,
+            List<EmbeddingOut> embeddings, List<PredictionOut> predictions, double tolerance) {
+        List<String> ids = docs.stream().map(Document::id).toList();
+        assertThat(embeddings).extracting(EmbeddingOut::id).as("embedding ids").containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(predictions).extracting(PredictionOut::id).as("prediction ids").containsExactlyInAnyOrderElementsOf(ids);
+
+        Map<String, DirectDecoding.Expected> expected = DirectDecoding.run(model, docs);
+        Map<String, PredictionOut> predictionById = predictions.stream()
+                .collect(Collectors.toMap(PredictionOut::id, Function.identity()));
+        for (EmbeddingOut actual : embeddings) {
+            DirectDecoding.Expected want = expected.get(actual.id());
+            assertThat(actual.stream()).as("stream of %s", actual.id()).isEqualTo(want.stream());
+            assertThat(actual.firstPosition()).as("firstPosition of %s", actual.id()).isEqualTo(want.firstPosition());
+            assertThat(actual.tokenCount()).as("tokenCount of %s", actual.id()).isEqualTo(want.tokenCount());
+            assertThat(actual.vector()).as("embedding of %s", actual.id()).containsExactly(want.embedding(),
+                    within((float) tolerance));
+
+            PredictionOut prediction = predictionById.get(actual.id());
+            assertThat(prediction.firstPosition()).as("prediction position of %s", actual.id())
+                    .isEqualTo(want.firstPosition());
+            assertThat(prediction.meanNll()).as("meanNll of %s", actual.id()).isCloseTo(want.meanNll(), within(tolerance));
+            assertThat(prediction.topNext()).as("top-k of %s", actual.id()).isNotEmpty();
+            for (TopToken token : prediction.topNext()) {
+                assertThat(token.probability()).as("p(%s) after %s", token.id(), actual.id())
+                        .isCloseTo(want.nextProbs()[token.id()], within(tolerance));
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package io.longnet.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.longnet.cli.Main;
+import io.longnet.demo.SampleCorpus;
+import io.longnet.job.CheckpointDirectory;
+import io.longnet.kafka.Document;
+import io.longnet.model.ModelDirectory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code longnet run} as a user runs it, in its own JVM, against a broker that survives it: documents of two
+ * streams arrive over time, the process is SIGKILLed at random moments (once while a checkpoint is being
+ * written) and each time started again with the same command. At the end the read_committed outputs hold
+ * every document exactly once, at its stream position, with the values of a run that was never killed. The
+ * last start also serves Flink's REST API (--web-ui-port) and Prometheus metrics (--metrics-port).
+ */
+class KillAndResumeITCase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KillAndResumeITCase.class);
+
+    private static final int DOCUMENTS = 24;
+    private static final int KILLS = 3;
+    private static final double TOLERANCE = 1e-4;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    @TempDir
+    static Path dir;
+
+    private final List<Process> processes = new ArrayList<>();
+
+    @Test
+    void killedRepeatedlyAndStartedAgainTheOutputsAreThoseOfARunNeverKilled() throws Exception {
+        ModelDirectory model = TinyModel.write(dir.resolve("model"));
+        List<Document> docs = SampleCorpus.documents(DOCUMENTS);
+        List<List<Document>> batches = batches(docs, KILLS + 1);
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        LOG.info("kill moments from seed {}", seed);
+        Path checkpoints = dir.resolve("checkpoints");
+        try (Pipeline pipeline = new Pipeline("it-kill", model.dir(), checkpoints, Map.of())) {
+            int webUiPort = freePort();
+            int metricsPort = freePort();
+            List<String> command = command(pipeline.jobArguments(), webUiPort, metricsPort);
+            Path jobDir = checkpoints.resolve(CheckpointDirectory.jobId("it-kill"));
+            List<Long> recoveryMillis = new ArrayList<>();
+            int midCheckpointKills = 0;
+            long killedAt = 0;
+            try {
+                pipeline.write(batches.get(0));
+                for (int run = 0; run <= KILLS; run++) {
+                    int before = pipeline.outputs().embeddings().size();
+                    Path log = dir.resolve("run-" + run + ".log");
+                    Process process = start(command, log);
+                    awaitOutputs(pipeline, process, log, () -> pipeline.outputs().embeddings().size() > before,
+                            "new committed outputs after start " + run);
+                    if (run > 0) {
+                        recoveryMillis.add((System.nanoTime() - killedAt) / 1_000_000);
+                        assertThat(Files.readString(log)).as("start %d says where it resumed", run)
+                                .contains("resuming from checkpoint");
+                    } else {
+                        assertThat(Files.readString(log)).contains("starting fresh");
+                    }
+                    if (run == KILLS) {
+                        awaitOutputs(pipeline, process, log, () -> pipeline.outputs().embeddings().size() >= DOCUMENTS
+                                && pipeline.outputs().predictions().size() >= DOCUMENTS, "every document's outputs");
+                        pipeline.outputs().poll(Duration.ofSeconds(1)); // a duplicate would come with the same commit
+                        assertEndpointsServe(webUiPort, metricsPort, CheckpointDirectory.jobId("it-kill"));
+                        break;
+                    }
+                    if (run == 1) {
+                        midCheckpointKills += awaitCheckpointInProgress(jobDir) ? 1 : 0;
+                    } else {
+                        Thread.sleep(random.nextInt(1500));
+                    }
+                    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL
+                    killedAt = System.nanoTime();
+                    while (pipeline.outputs().poll(Duration.ofMillis(500)) > 0) {
+                        // read everything the killed process committed, so that only new outputs count below
+                    }
+                    LOG.info("killed start {} with {} embeddings committed", run, pipeline.outputs().embeddings().size());
+                    pipeline.write(batches.get(run + 1));
+                }
+            } finally {
+                processes.forEach(p -> p.destroyForcibly());
+            }
+            LOG.info("recovery (SIGKILL -> first new committed output) in ms: {}; kills mid-checkpoint: {}",
+                    recoveryMillis, midCheckpointKills);
+            assertThat(midCheckpointKills).as("a kill while a checkpoint was being written").isEqualTo(1);
+            ExpectedOutputs.assertExactlyOnceAsDecodedDirectly(model, docs, pipeline.outputs().embeddings(),
+                    pipeline.outputs().predictions(), TOLERANCE);
+        }
+    }
+
+    /** {@code docs} in {@code n} consecutive parts, so that both streams get documents in every part. */
+    private static List<List<Document>> batches(List<Document> docs, int n) {
+        List<List<Document>> batches = new ArrayList<>();
+        int size = docs.size() / n;
+        for (int i = 0; i < n; i++) {
+            batches.add(docs.subList(i * size, i == n - 1 ? docs.size() : (i + 1) * size));
+        }
+        return batches;
+    }
+
+    /** The web UI's REST API lists the running job; the Prometheus endpoint serves the job's own metrics. */
+    private static void assertEndpointsServe(int webUiPort, int metricsPort, String jobId) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String jobs = get(http, "http://localhost:" + webUiPort + "/jobs/overview");
+        assertThat(jobs).as("GET /jobs/overview").contains("\"jid\":\"" + jobId + "\"", "\"state\":\"RUNNING\"");
+        String metrics = get(http, "http://localhost:" + metricsPort + "/metrics");
+        assertThat(metrics).as("GET /metrics").contains("flink_taskmanager_job_task_operator_tokensChunked{");
+    }
+
+    private static String get(HttpClient http, String url) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("status of GET %s", url).isEqualTo(200);
+        return response.body();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /**
+     * {@code java -cp <this class path> io.longnet.cli.Main run <job options> --parallelism 2 --web-ui-port P
+     * --metrics-port Q}.
+     */
+    private static List<String> command(List<String> jobArguments, int webUiPort, int metricsPort) {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run"));
+        command.addAll(jobArguments);
+        command.addAll(List.of("--parallelism", "2", "--web-ui-port", Integer.toString(webUiPort),
+                "--metrics-port", Integer.toString(metricsPort)));
+        return command;
+    }
+
+    private Process start(List<String> command, Path log) throws IOException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        processes.add(process);
+        return process;
+    }
+
+    private static void awaitOutputs(Pipeline pipeline, Process process, Path log, BooleanSupplier done, String what)
+            throws Exception {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!done.getAsBoolean()) {
+            assertThat(process.isAlive()).as("run is alive while awaiting %s; its output:%n%s", what,
+                    Files.readString(log)).isTrue();
+            assertThat(System.nanoTime()).as("%s within %s; have %d embeddings", what, START_TIMEOUT,
+                    pipeline.outputs().embeddings().size()).isLessThan(deadline);
+            pipeline.outputs().poll(Duration.ofMillis(100));
+        }
+    }
+
+    /**
+     * Waits (at most 10 s) until a checkpoint directory without metadata appears that was not there before: a
+     * checkpoint being written.
+     */
+    private static boolean awaitCheckpointInProgress(Path jobDir) throws InterruptedException {
+        List<Path> stale = checkpointsWithoutMetadata(jobDir); // left by an earlier kill
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (checkpointsWithoutMetadata(jobDir).stream().anyMatch(p -> !stale.contains(p))) {
+                return true;
+            }
+            Thread.sleep(2);
+        }
+        return false;
+    }
+
+    private static List<Path> checkpointsWithoutMetadata(Path jobDir) {
+        try (Stream<Path> entries = Files.list(jobDir)) {
+            return entries.filter(p -> p.getFileName().toString().startsWith("chk-")
+                    && !Files.exists(p.resolve("_metadata"))).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + jobDir, e);
+        }
+    }
+}
