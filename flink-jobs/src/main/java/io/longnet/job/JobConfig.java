@@ -3,6 +3,7 @@ package io.longnet.job;
 import io.longnet.heads.Pooling;
 import io.longnet.job.JobOptions.StartingOffsets;
 import io.longnet.kafka.TopicNames;
+import io.longnet.ops.ModelChange;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -29,6 +30,7 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param checkpointDir         checkpoint storage URI, or null for the cluster's
  * @param hotStateMemory        most k/v memory of one encoder before streams are written back and dropped
  * @param maxParallelism        key groups: the most subtasks the job can be rescaled to, in [1, 32768]
+ * @param onModelChange         what a restore written by another model does
  * @param maxDocumentBytes      largest accepted input record value, >= 1
  * @param groupId               the source's consumer group id
  * @param transactionalIdPrefix prefix of the sinks' transactional ids
@@ -49,6 +51,7 @@ public record JobConfig(
         String checkpointDir,
         MemorySize hotStateMemory,
         int maxParallelism,
+        ModelChange onModelChange,
         int maxDocumentBytes,
         String groupId,
         String transactionalIdPrefix,
@@ -88,6 +91,9 @@ public record JobConfig(
         if (maxParallelism > MAX_KEY_GROUPS) {
             throw new IllegalArgumentException(JobOptions.MAX_PARALLELISM.key() + " must be <= " + MAX_KEY_GROUPS
                     + " (Flink's limit), got " + maxParallelism);
+        }
+        if (onModelChange == null) {
+            throw new IllegalArgumentException(JobOptions.ON_MODEL_CHANGE.key() + " must be set");
         }
         requireAtLeast(JobOptions.MAX_DOCUMENT_BYTES, maxDocumentBytes, 1);
         requireText(JobOptions.GROUP_ID, groupId);
@@ -135,6 +141,7 @@ public record JobConfig(
                 conf.get(JobOptions.CHECKPOINT_DIR),
                 conf.get(JobOptions.HOT_STATE_MEMORY),
                 conf.get(JobOptions.MAX_PARALLELISM),
+                conf.get(JobOptions.ON_MODEL_CHANGE),
                 conf.get(JobOptions.MAX_DOCUMENT_BYTES),
                 conf.get(JobOptions.GROUP_ID),
                 conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX),
@@ -165,9 +172,8 @@ public record JobConfig(
     /** The same settings with another checkpoint directory (the local runners pick a temporary one). */
     public JobConfig withCheckpointDir(String dir) {
         return new JobConfig(bootstrapServers, topics, modelDir, chunkSize, flushInterval, pooling, topK, predictions,
-                checkpointInterval, unalignedCheckpoints, dir, hotStateMemory, maxParallelism, maxDocumentBytes, groupId,
-                transactionalIdPrefix,
-                transactionTimeout, startingOffsets);
+                checkpointInterval, unalignedCheckpoints, dir, hotStateMemory, maxParallelism, onModelChange,
+                maxDocumentBytes, groupId, transactionalIdPrefix, transactionTimeout, startingOffsets);
     }
 
     private static void requireText(ConfigOption<String> option, String value) {

@@ -2,6 +2,7 @@ package io.longnet.job;
 
 import io.longnet.kafka.DocumentParser;
 import io.longnet.kafka.TopicNames;
+import io.longnet.ops.ModelChange;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -144,11 +145,20 @@ public final class JobOptions {
             .withDescription("Key groups the streams are hashed into: the most parallel subtasks the job can ever be "
                     + "rescaled to. Fixed by the first checkpoint; a savepoint restores only with the same value.");
 
+    public static final ConfigOption<ModelChange> ON_MODEL_CHANGE = ConfigOptions.key("on-model-change")
+            .enumType(ModelChange.class)
+            .defaultValue(ModelChange.FAIL)
+            .withDescription("What a restore does when its checkpoint or savepoint was written with another model "
+                    + "(weights or config): FAIL stops the job at start, naming both model fingerprints; "
+                    + "RESTART_STREAMS keeps every stream's position, drops its k/v rows and restarts its context "
+                    + "there, so that from the stream's next multiple of the largest segment_length on its outputs "
+                    + "are exactly the new model's.");
+
     /** Every option, for usage texts and to reject unknown keys. */
     public static final List<ConfigOption<?>> ALL = List.of(
             BOOTSTRAP_SERVERS, DOCUMENTS_TOPIC, EMBEDDINGS_TOPIC, PREDICTIONS_TOPIC, DEAD_LETTERS_TOPIC,
             MODEL_DIR, CHUNK_SIZE, FLUSH_INTERVAL, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL,
-            UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR, HOT_STATE_MEMORY, MAX_PARALLELISM,
+            UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR, HOT_STATE_MEMORY, MAX_PARALLELISM, ON_MODEL_CHANGE,
             MAX_DOCUMENT_BYTES, GROUP_ID, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, STARTING_OFFSETS);
 
     /** Where the source starts when the job has no checkpoint to restore from. */

@@ -89,11 +89,16 @@ public final class ChunkEncoder {
     }
 
     /**
-     * The stream written by {@link #persist}, rebuilt from its meta and k/v pieces. Fails naming both
-     * fingerprints when they were written by another model.
+     * The stream written by {@link #persist}, rebuilt from its meta and k/v pieces. When another model wrote
+     * them: fails naming both fingerprints, or, with {@link ModelChange#RESTART_STREAMS}, restarts the stream's
+     * context at its position.
      */
-    public EncoderStream restore(String stream, StreamMeta meta, KvStore store) throws Exception {
+    public EncoderStream restore(String stream, StreamMeta meta, KvStore store, ModelChange onModelChange)
+            throws Exception {
         if (!meta.modelFingerprint().equals(modelFingerprint)) {
+            if (onModelChange == ModelChange.RESTART_STREAMS) {
+                return restartAt(meta.position());
+            }
             throw new IllegalStateException("stream '" + stream + "' was encoded by model " + meta.modelFingerprint()
                     + ", but this encoder runs model " + modelFingerprint);
         }
@@ -152,9 +157,13 @@ public final class ChunkEncoder {
      * after a failure gives the same outputs.
      */
     public EncoderStream restartAfter(Chunk chunk) {
+        return restartAt(chunk.firstPosition() + chunk.length());
+    }
+
+    /** A stream at {@code position} whose context starts there; its stored rows are dropped at its next write. */
+    EncoderStream restartAt(long position) {
         StreamingDecoder restarted = new StreamingDecoder(decoder);
-        long end = chunk.firstPosition() + chunk.length();
-        restarted.state().restorePosition(end, end);
+        restarted.state().restorePosition(position, position);
         return new EncoderStream(restarted, null, KvPersistence.STALE);
     }
 

@@ -65,6 +65,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private final int topK;
     private final boolean predictions;
     private final long hotStateBytes;
+    private final ModelChange onModelChange;
 
     private transient ChunkEncoder encoder;
     private transient ValueState<byte[]> streamMeta;          // StreamMeta.toBytes()
@@ -95,6 +96,12 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
      *     ({@link #oneStreamBytes})
      */
     public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes) {
+        this(modelDir, topK, predictions, hotStateBytes, ModelChange.FAIL);
+    }
+
+    /** As {@link #EncoderOperator(String, int, boolean, long)}, with what a restore by another model does. */
+    public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes,
+            ModelChange onModelChange) {
         if (modelDir == null || modelDir.isBlank()) {
             throw new IllegalArgumentException("model directory must be set, got '" + modelDir + "'");
         }
@@ -108,6 +115,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         this.topK = topK;
         this.predictions = predictions;
         this.hotStateBytes = hotStateBytes;
+        this.onModelChange = onModelChange;
     }
 
     /** The most memory one stream's hot copy can take: its k/v bound plus the last feature row. */
@@ -122,10 +130,14 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         encoderModel = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("encoder-model", Types.STRING));
         for (String restored : encoderModel.get()) {
-            if (!restored.equals(encoder.modelFingerprint())) {
+            if (!restored.equals(encoder.modelFingerprint()) && onModelChange == ModelChange.RESTART_STREAMS) {
+                LOG.warn("The encoder's state was written by model {}, the job now runs model {}: every stream keeps "
+                        + "its position and restarts its context there", restored, encoder.modelFingerprint());
+            } else if (!restored.equals(encoder.modelFingerprint())) {
                 throw new SuppressRestartsException(new IllegalStateException("the encoder's state was written by "
                         + "model " + restored + ", but the job now runs model " + encoder.modelFingerprint() + " from '"
-                        + modelDir + "': restore with the model that wrote the checkpoint, or start without it"));
+                        + modelDir + "': restore with the model that wrote the checkpoint, start without it, or set "
+                        + "on-model-change RESTART_STREAMS"));
             }
         }
     }
@@ -222,7 +234,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             if (meta == null) {
                 state = encoder.newStream();
             } else {
-                state = encoder.restore(stream, StreamMeta.fromBytes(meta), kvStore);
+                state = encoder.restore(stream, StreamMeta.fromBytes(meta), kvStore, onModelChange);
                 reloads.inc();
             }
             hot.put(stream, state);

@@ -189,6 +189,36 @@ class EncoderOperatorTest {
         assertThat(out).isEqualTo(expected);
     }
 
+    /**
+     * RESTART_STREAMS: the restored stream keeps its position, its context restarts there, and its chunks are
+     * encoded by the new model as a stream whose context starts at that position.
+     */
+    @Test
+    void restoringWithAnotherModelCanRestartEveryStreamAtItsPosition(@TempDir Path otherDir) throws Exception {
+        ModelDirectory other = ModelDirectory.save(otherDir, io.longnet.model.ModelInit.random(model.config(), 98));
+        OperatorSubtaskState snapshot;
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
+                harness(new EncoderOperator(modelDir.toString(), TOP_K, true)).open()) {
+            h.process(streamA.get(0));
+            h.process(streamA.get(1));
+            snapshot = h.checkpoint(1);
+        }
+        List<EncodedChunk> out;
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h = harness(new EncoderOperator(otherDir.toString(),
+                TOP_K, true, EncoderOperator.DEFAULT_HOT_STATE_BYTES, ModelChange.RESTART_STREAMS)).restore(snapshot)) {
+            for (StreamChunk c : streamA.subList(2, streamA.size())) {
+                h.process(c);
+            }
+            out = h.drainOutput();
+        }
+        ChunkEncoder reference = new ChunkEncoder(new LongNetDecoder(other.weights()), other.fingerprint(), TOP_K, true);
+        EncoderStream restarted = reference.restartAt(streamA.get(2).chunk().firstPosition());
+        for (int i = 2; i < streamA.size(); i++) {
+            assertThat(out.get(i - 2)).isEqualTo(reference.encode("A", restarted, streamA.get(i).chunk()));
+        }
+        assertThat(out).allSatisfy(c -> assertThat(c.modelFingerprint()).isEqualTo(other.fingerprint()));
+    }
+
     @Test
     void aHotStateLimitBelowOneStreamIsRefusedNamingBoth() throws Exception {
         long oneStream = EncoderOperator.oneStreamBytes(model.config());
