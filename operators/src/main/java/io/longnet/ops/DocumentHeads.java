@@ -22,7 +22,9 @@ import org.apache.flink.util.OutputTag;
  * mean NLL and top-k next tokens. Every decision is {@link DocumentTracker}'s; the state is the one
  * document a chunk may end inside ({@code open-document}, {@link DocumentAccumulator#toBytes()}).
  * Emits one {@link EmbeddingOut} per document, and one {@link PredictionOut} on {@link #PREDICTIONS}
- * when predictions are on, once the document's last token has been seen.
+ * when predictions are on, once the document's last token has been seen. Metrics: {@code documentsEmitted} (all
+ * streams) and {@code documents} per stream (group {@code stream}, the first {@link #STREAM_METRICS_LIMIT}
+ * streams of a subtask).
  */
 public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChunk, EmbeddingOut> {
 
@@ -30,12 +32,16 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
 
     public static final OutputTag<PredictionOut> PREDICTIONS = new OutputTag<>("predictions") { };
 
+    /** Streams per subtask with their own {@code documents} counter; the rest count only in the total. */
+    public static final int STREAM_METRICS_LIMIT = 100;
+
     private final Pooling pooling;
     private final int topK;
     private final boolean predictions;
 
     private transient ValueState<byte[]> openDocument;
     private transient Counter documentsEmitted;
+    private transient PerStreamCounters documentsPerStream;
 
     /**
      * @param pooling how feature rows become the embedding
@@ -59,6 +65,8 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
         openDocument = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("open-document", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         documentsEmitted = getRuntimeContext().getMetricGroup().counter("documentsEmitted");
+        documentsPerStream = new PerStreamCounters(getRuntimeContext().getMetricGroup(), "documents",
+                STREAM_METRICS_LIMIT);
     }
 
     @Override
@@ -73,6 +81,7 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
                 chunk.firstPosition(), chunk.spans(), chunk.features(), predictions ? chunk.nll() : null);
         for (DocumentResult doc : step.finished()) {
             documentsEmitted.inc();
+            documentsPerStream.inc(chunk.stream());
             out.collect(new EmbeddingOut(doc.docId(), chunk.stream(), doc.firstPosition(), doc.tokenCount(),
                     doc.embedding(), chunk.modelFingerprint()));
             if (predictions) {
