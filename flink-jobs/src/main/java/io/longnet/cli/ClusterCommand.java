@@ -32,15 +32,16 @@ public final class ClusterCommand {
 
     public static void run(List<String> argv) throws Exception {
         if (argv.isEmpty()) {
-            throw new Args.UsageException("cluster: expected start, stop or status");
+            throw new Args.UsageException("cluster: expected start, add-taskmanager, stop or status");
         }
         List<String> rest = argv.subList(1, argv.size());
         switch (argv.get(0)) {
             case "start" -> start(new Args("cluster start", rest, START_FLAGS));
+            case "add-taskmanager" -> addTaskManager(new Args("cluster add-taskmanager", rest, Set.of("dir", "job-jar")));
             case "stop" -> stop(existing(new Args("cluster stop", rest, Set.of("dir"))));
             case "status" -> status(existing(new Args("cluster status", rest, Set.of("dir"))));
             default -> throw new Args.UsageException("cluster: unknown subcommand " + argv.get(0)
-                    + " (expected start, stop or status)");
+                    + " (expected start, add-taskmanager, stop or status)");
         }
     }
 
@@ -54,13 +55,7 @@ public final class ClusterCommand {
 
     private static void start(Args args) throws Exception {
         ClusterSpec spec = spec(args);
-        String jobJar = args.optional("job-jar", System.getProperty(JOB_JAR_PROPERTY));
-        if (jobJar == null || !new File(jobJar).isFile()) {
-            throw new Args.UsageException("cluster start: --job-jar must name the shaded job jar (mvn install builds "
-                    + "flink-jobs/target/*-job.jar), got " + jobJar);
-        }
-        LocalCluster cluster = new LocalCluster(spec, ClusterClassPath.of(jobJar,
-                Arrays.asList(System.getProperty("java.class.path").split(File.pathSeparator))));
+        LocalCluster cluster = new LocalCluster(spec, classPath("cluster start", args));
         List<LocalCluster.Member> members = cluster.start(START_TIMEOUT);
         System.out.printf("cluster started in %s%n", spec.dir());
         members.forEach(m -> System.out.printf("  %-16s pid %-8d metrics http://localhost:%d/metrics%n", m.name(),
@@ -71,6 +66,26 @@ public final class ClusterCommand {
                 spec.savepointsDir(), spec.logDir());
         System.out.printf("run the job: ./longnet submit --jobmanager localhost:%d --bootstrap-servers H:P --model DIR"
                 + "%nstop: ./longnet cluster stop --dir %s%n", spec.restPort(), spec.dir());
+    }
+
+    /** One more TaskManager for the cluster in {@code --dir}, with the settings it was started with. */
+    private static void addTaskManager(Args args) throws Exception {
+        ClusterSpec spec = ClusterSpec.load(Path.of(args.optional("dir", DEFAULT_DIR)));
+        LocalCluster cluster = new LocalCluster(spec, classPath("cluster add-taskmanager", args));
+        LocalCluster.Member added = cluster.startTaskManager();
+        cluster.awaitRegistered(added.name(), START_TIMEOUT);
+        System.out.printf("started %s (pid %d), metrics http://localhost:%d/metrics%n", added.name(), added.pid(),
+                spec.metricsPort(added.name()));
+    }
+
+    /** The processes' class path: the job jar ({@code --job-jar}, else this build's) and this JVM's Flink jars. */
+    private static List<String> classPath(String command, Args args) {
+        String jobJar = args.optional("job-jar", System.getProperty(JOB_JAR_PROPERTY));
+        if (jobJar == null || !new File(jobJar).isFile()) {
+            throw new Args.UsageException(command + ": --job-jar must name the shaded job jar (mvn install builds "
+                    + "flink-jobs/target/*-job.jar), got " + jobJar);
+        }
+        return ClusterClassPath.of(jobJar, Arrays.asList(System.getProperty("java.class.path").split(File.pathSeparator)));
     }
 
     private static void stop(LocalCluster cluster) throws Exception {

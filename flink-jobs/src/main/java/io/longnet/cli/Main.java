@@ -20,7 +20,7 @@ public final class Main {
             "          [--job-option value ...]   the corpus job on a local Flink against an external Kafka",
             "  cluster start [--dir DIR] [--taskmanagers N] [--slots S] [--rest-port P] [--rpc-port P] [--metrics-port P]",
             "          [--jobmanager-memory M] [--taskmanager-memory M]   a Flink session cluster on this machine",
-            "  cluster stop|status [--dir DIR]",
+            "  cluster add-taskmanager|stop|status [--dir DIR]",
             "  submit  [--jobmanager H:P] [--parallelism N] [--from-savepoint PATH | --from-latest-checkpoint DIR]",
             "          --bootstrap-servers H:P --model DIR [--job-option value ...]   the corpus job on a cluster",
             "  demo    [--model DIR] [--documents N] [--parallelism P] [--timeout SECONDS]",

@@ -153,6 +153,10 @@ public record ClusterSpec(Path dir, int taskManagers, int slots, int restPort, i
         s.put("execution.checkpointing.savepoint-dir", savepointsDir().toUri().toString());
         s.put("io.tmp.dirs", dir.resolve("tmp").resolve(name).toString());
         s.put("metrics.reporter.prom.port", Integer.toString(metricsPort(name)));
+        if (!name.equals(JOB_MANAGER)) {
+            // The web UI and REST API then name each TaskManager as its log and pid file do.
+            s.put("taskmanager.resource-id", name);
+        }
         s.putAll(settings);
         return s;
     }

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -72,21 +73,26 @@ public final class LocalCluster {
         return "http://localhost:" + spec.restPort();
     }
 
-    /** Writes {@code DIR/conf}, starts the JobManager and the TaskManagers, and waits until all are registered. */
+    /**
+     * Writes {@code DIR/conf}, starts the JobManager and the TaskManagers, and waits until all are registered. If
+     * TaskManagers of this directory still run (their JobManager died), starts only the JobManager, and they register
+     * with it.
+     */
     public List<Member> start(Duration timeout) throws IOException, InterruptedException {
         Optional<Member> running = member(ClusterSpec.JOB_MANAGER);
         if (running.isPresent()) {
             throw new IllegalStateException("a cluster is already running in " + spec.dir() + " (jobmanager pid "
                     + running.get().pid() + "); stop it first");
         }
+        List<Member> members = new ArrayList<>(members());
         writeConf();
         spec.save();
-        List<Member> members = new ArrayList<>();
-        members.add(startJobManager());
-        for (int i = 0; i < spec.taskManagers(); i++) {
+        members.add(0, startJobManager());
+        int taskManagers = members.size() - 1;
+        for (int i = taskManagers; i < spec.taskManagers(); i++) {
             members.add(startTaskManager());
         }
-        awaitTaskManagers(spec.taskManagers(), timeout);
+        awaitTaskManagers(members.size() - 1, timeout);
         return members;
     }
 
@@ -160,6 +166,33 @@ public final class LocalCluster {
                     o.path("slots-available").asInt(), o.path("jobs-running").asInt()));
         } catch (IOException e) {
             return Optional.empty();
+        }
+    }
+
+    /** The names of the TaskManagers registered with the JobManager, and their free slots. */
+    public Map<String, Integer> registeredTaskManagers() throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(restUrl() + "/taskmanagers"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("GET " + restUrl() + "/taskmanagers answered " + response.statusCode());
+        }
+        Map<String, Integer> free = new TreeMap<>();
+        JSON.readTree(response.body()).path("taskmanagers")
+                .forEach(tm -> free.put(tm.path("id").asText(), tm.path("freeSlots").asInt()));
+        return free;
+    }
+
+    /** Waits until the TaskManager named {@code name} is registered with the JobManager. */
+    public void awaitRegistered(String name, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!registeredTaskManagers().containsKey(name)) {
+            if (member(name).isEmpty()) {
+                throw new IllegalStateException(name + " exited; see " + logFile(name) + " and " + outFile(name));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + " did not register within " + timeout + "; see " + logFile(name));
+            }
+            Thread.sleep(200);
         }
     }
 

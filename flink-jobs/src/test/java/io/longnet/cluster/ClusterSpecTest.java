@@ -30,8 +30,10 @@ class ClusterSpecTest {
                 .containsEntry("metrics.reporter.prom.port", "9251")
                 .containsEntry("execution.checkpointing.dir", dir.resolve("checkpoints").toUri().toString())
                 .containsEntry("io.tmp.dirs", dir.resolve("tmp").resolve("taskmanager-2").toString())
+                .containsEntry("taskmanager.resource-id", "taskmanager-2")
                 .containsEntry("heartbeat.timeout", "5 s");
-        assertThat(spec.processSettings(ClusterSpec.JOB_MANAGER)).containsEntry("metrics.reporter.prom.port", "9249");
+        assertThat(spec.processSettings(ClusterSpec.JOB_MANAGER)).containsEntry("metrics.reporter.prom.port", "9249")
+                .doesNotContainKey("taskmanager.resource-id");
     }
 
     @Test
