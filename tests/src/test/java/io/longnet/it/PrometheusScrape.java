@@ -63,6 +63,11 @@ final class PrometheusScrape {
         into.add(new Sample(m.group(1), labels, Double.parseDouble(m.group(3))));
     }
 
+    /** A label value as Flink's Prometheus reporter writes it: characters other than [a-zA-Z0-9:_] become '_'. */
+    static String labelValue(String value) {
+        return value.replaceAll("[^a-zA-Z0-9:_]", "_");
+    }
+
     /** The sum of the samples named {@code name} whose labels include all of {@code labels}. */
     double sum(String name, Map<String, String> labels) {
         return samples.stream().filter(s -> s.name().equals(name)
