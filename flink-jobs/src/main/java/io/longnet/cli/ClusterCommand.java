@@ -4,6 +4,7 @@ import io.longnet.cluster.ClusterClassPath;
 import io.longnet.cluster.ClusterSpec;
 import io.longnet.cluster.LocalCluster;
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -45,12 +46,23 @@ public final class ClusterCommand {
         }
     }
 
-    /** The spec of {@code cluster start}'s flags, with the defaults a user gets. */
-    static ClusterSpec spec(Args args) {
-        return new ClusterSpec(Path.of(args.optional("dir", DEFAULT_DIR)), args.positiveInt("taskmanagers", 1),
-                args.positiveInt("slots", 2), args.positiveInt("rest-port", 8081), args.positiveInt("rpc-port", 6123),
-                args.positiveInt("metrics-port", 9249), args.optional("jobmanager-memory", "1g"),
-                args.optional("taskmanager-memory", "2g"), Map.of());
+    /**
+     * The spec of {@code cluster start}'s flags. A flag not given keeps the value the cluster in {@code --dir} was last
+     * started with, if it was, else the default a user gets: so a second start on a directory (its JobManager died)
+     * uses the same ports and directories.
+     */
+    static ClusterSpec spec(Args args) throws IOException {
+        Path dir = Path.of(args.optional("dir", DEFAULT_DIR));
+        Optional<ClusterSpec> saved = ClusterSpec.exists(dir) ? Optional.of(ClusterSpec.load(dir)) : Optional.empty();
+        return new ClusterSpec(dir,
+                args.positiveInt("taskmanagers", saved.map(ClusterSpec::taskManagers).orElse(1)),
+                args.positiveInt("slots", saved.map(ClusterSpec::slots).orElse(2)),
+                args.positiveInt("rest-port", saved.map(ClusterSpec::restPort).orElse(8081)),
+                args.positiveInt("rpc-port", saved.map(ClusterSpec::rpcPort).orElse(6123)),
+                args.positiveInt("metrics-port", saved.map(ClusterSpec::metricsPort).orElse(9249)),
+                args.optional("jobmanager-memory", saved.map(ClusterSpec::jobManagerMemory).orElse("1g")),
+                args.optional("taskmanager-memory", saved.map(ClusterSpec::taskManagerMemory).orElse("2g")),
+                saved.map(ClusterSpec::settings).orElse(Map.of()));
     }
 
     private static void start(Args args) throws Exception {

@@ -64,6 +64,11 @@ public record ClusterSpec(Path dir, int taskManagers, int slots, int restPort, i
         }
     }
 
+    /** Whether a cluster was started in {@code dir} (its spec was saved there). */
+    public static boolean exists(Path dir) {
+        return Files.exists(specFile(dir));
+    }
+
     /** The spec of the cluster started in {@code dir}. */
     public static ClusterSpec load(Path dir) throws IOException {
         Path file = specFile(dir);
