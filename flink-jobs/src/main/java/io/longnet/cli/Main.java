@@ -19,9 +19,14 @@ public final class Main {
             "  run     --bootstrap-servers H:P --model DIR [--parallelism N] [--config FILE] [--properties FILE]",
             "          [--fresh | --from-savepoint PATH] [--web-ui-port P] [--metrics-port P] [--job-option value ...]",
             "          the corpus job on a local Flink against an external Kafka; resumes from its newest checkpoint",
+            "  cluster start [--dir DIR] [--taskmanagers N] [--slots S] [--rest-port P] [--rpc-port P] [--metrics-port P]",
+            "          [--jobmanager-memory M] [--taskmanager-memory M]   a Flink session cluster on this machine",
+            "  cluster add-taskmanager|stop|status [--dir DIR]",
+            "  submit  [--jobmanager H:P] [--parallelism N] [--from-savepoint PATH | --from-latest-checkpoint DIR]",
+            "          --bootstrap-servers H:P --model DIR [--job-option value ...]   the corpus job on a cluster",
             "  demo    [--model DIR] [--documents N] [--parallelism P] [--timeout SECONDS]",
             "          in-process Kafka + local Flink: sample corpus in, embeddings and predictions out",
-            "job options (run, and flink run of the -job.jar):");
+            "job options (run, submit, and flink run of the -job.jar):");
 
     private Main() {
     }
@@ -45,6 +50,8 @@ public final class Main {
                 case "bench-pipeline" -> PipelineBenchCommand.run(rest);
                 case "topics" -> TopicsCommand.run(rest);
                 case "run" -> RunCommand.run(rest);
+                case "cluster" -> ClusterCommand.run(rest);
+                case "submit" -> SubmitCommand.run(rest);
                 case "demo" -> DemoCommand.run(rest);
                 default -> throw new Args.UsageException(argv[0] + ": unknown command\n" + USAGE);
             }

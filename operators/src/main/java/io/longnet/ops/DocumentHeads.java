@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * first position of that document), one that has no scored token, and every document of a chunk on which
  * these heads themselves throw. So one input never stops the job: documents in = embeddings + failures
  * (+ the parser's dead letters).
+ *
+ * <p>Metrics: {@code documentsEmitted} and {@code documentsFailed} (all streams) and {@code documents} per stream
+ * (group {@code stream}, the first {@link #STREAM_METRICS_LIMIT} streams of a subtask).
  */
 public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChunk, EmbeddingOut> {
 
@@ -43,6 +46,9 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
     public static final OutputTag<PredictionOut> PREDICTIONS = new OutputTag<>("predictions") { };
     public static final OutputTag<DocumentFailure> FAILURES = new OutputTag<>("document-failures") { };
 
+    /** Streams per subtask with their own {@code documents} counter; the rest count only in the total. */
+    public static final int STREAM_METRICS_LIMIT = 100;
+
     private final Pooling pooling;
     private final int topK;
     private final boolean predictions;
@@ -51,6 +57,7 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
     private transient ValueState<Long> failingDocument; // first position of a failed document still arriving
     private transient Counter documentsEmitted;
     private transient Counter documentsFailed;
+    private transient PerStreamCounters documentsPerStream;
 
     /**
      * @param pooling how feature rows become the embedding
@@ -76,6 +83,8 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
         failingDocument = getRuntimeContext().getState(new ValueStateDescriptor<>("failing-document", Types.LONG));
         documentsEmitted = getRuntimeContext().getMetricGroup().counter("documentsEmitted");
         documentsFailed = getRuntimeContext().getMetricGroup().counter("documentsFailed");
+        documentsPerStream = new PerStreamCounters(getRuntimeContext().getMetricGroup(), "documents",
+                STREAM_METRICS_LIMIT);
     }
 
     @Override
@@ -98,6 +107,7 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
         }
         for (DocumentResult doc : step.finished()) {
             documentsEmitted.inc();
+            documentsPerStream.inc(chunk.stream());
             out.collect(new EmbeddingOut(doc.docId(), chunk.stream(), doc.firstPosition(), doc.tokenCount(),
                     doc.embedding(), chunk.modelFingerprint()));
             if (predictions) {

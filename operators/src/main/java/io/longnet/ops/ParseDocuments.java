@@ -5,6 +5,9 @@ import io.longnet.kafka.Document;
 import io.longnet.kafka.DocumentParser;
 import io.longnet.kafka.ParseOutcome;
 import io.longnet.kafka.WireError;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -16,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Raw Kafka records to documents. Every decision is {@link DocumentParser}'s; invalid input becomes a
  * {@link DeadLetter} (reason, source coordinates, original bytes) on {@link #DEAD_LETTERS}, never an
- * exception, so bad input neither stops the job nor disappears: in = documentsParsed + deadLetters.
+ * exception, so bad input neither stops the job nor disappears: in = documentsParsed + deadLetters. The dead
+ * letters are also counted by reason (group {@link #REASON_GROUP}, every reason registered from the start at 0).
  */
 public final class ParseDocuments extends ProcessFunction<RawRecord, Document> {
 
@@ -25,11 +29,15 @@ public final class ParseDocuments extends ProcessFunction<RawRecord, Document> {
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") { };
 
+    /** The metric group of the dead letters by reason: {@code reason=not_json}, ... (one per {@link WireError}). */
+    public static final String REASON_GROUP = "reason";
+
     private final int maxDocumentBytes;
 
     private transient DocumentParser parser;
     private transient Counter documentsParsed;
     private transient Counter deadLetters;
+    private transient Map<WireError, Counter> deadLettersByReason;
 
     /** @param maxDocumentBytes the largest record value accepted (setting max-document-bytes) */
     public ParseDocuments(int maxDocumentBytes) {
@@ -42,6 +50,11 @@ public final class ParseDocuments extends ProcessFunction<RawRecord, Document> {
         parser = new DocumentParser(maxDocumentBytes);
         documentsParsed = getRuntimeContext().getMetricGroup().counter("documentsParsed");
         deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+        deadLettersByReason = new EnumMap<>(WireError.class);
+        for (WireError reason : WireError.values()) {
+            deadLettersByReason.put(reason, getRuntimeContext().getMetricGroup()
+                    .addGroup(REASON_GROUP, reasonLabel(reason)).counter("deadLetters"));
+        }
     }
 
     @Override
@@ -53,9 +66,15 @@ public final class ParseDocuments extends ProcessFunction<RawRecord, Document> {
         } else {
             ParseOutcome.Rejected rejected = (ParseOutcome.Rejected) outcome;
             deadLetters.inc();
+            deadLettersByReason.get(rejected.error()).inc();
             ctx.output(DEAD_LETTERS, new DeadLetter(raw.topic(), raw.partition(), raw.offset(),
                     rejected.error() + ": " + rejected.reason(), raw.value()));
         }
+    }
+
+    /** The reason as a metric label: {@link WireError#NOT_JSON} is {@code not_json}. */
+    public static String reasonLabel(WireError reason) {
+        return reason.name().toLowerCase(Locale.ROOT);
     }
 
     /** The parser never throws on bad input; should a bug make it throw, the record is still dead-lettered. */

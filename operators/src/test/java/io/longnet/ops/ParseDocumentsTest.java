@@ -69,6 +69,26 @@ class ParseDocumentsTest {
     }
 
     @Test
+    void deadLettersAreCountedByReasonEveryReasonFromZero() throws Exception {
+        RegisteredMetrics metrics = new RegisteredMetrics();
+        try (OneInputStreamOperatorTestHarness<RawRecord, Document> harness = new OneInputStreamOperatorTestHarness<>(
+                new ProcessOperator<>(new ParseDocuments(LIMIT)),
+                new MockEnvironmentBuilder().setMetricGroup(metrics.task).build())) {
+            harness.open();
+            harness.processElement(raw(0, json("{\"id\": ")), 0L);
+            harness.processElement(raw(1, json("[1]")), 0L);
+            harness.processElement(raw(2, json("{\"id\": ")), 0L);
+            harness.processElement(raw(3, json("{\"id\":\"d\",\"text\":\"fine\"}")), 0L);
+
+            String group = ParseDocuments.REASON_GROUP;
+            assertThat(metrics.counter("deadLetters", group, "not_json")).isEqualTo(2);
+            assertThat(metrics.counter("deadLetters", group, "not_object")).isEqualTo(1);
+            assertThat(metrics.counter("deadLetters", group, "too_large")).isZero();
+            assertThat(metrics.count("deadLetters", group)).isEqualTo(WireError.values().length);
+        }
+    }
+
+    @Test
     void badLimitIsRejectedWhenTheJobIsBuilt() {
         assertThatThrownBy(() -> new ParseDocuments(0)).hasMessageContaining("max-document-bytes");
     }

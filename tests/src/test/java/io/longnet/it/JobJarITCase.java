@@ -2,6 +2,7 @@ package io.longnet.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.longnet.cluster.ClusterClassPath;
 import io.longnet.demo.SampleCorpus;
 import io.longnet.kafka.Document;
 import io.longnet.kafka.EmbeddingOut;
@@ -14,7 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,15 +27,6 @@ class JobJarITCase {
 
     /** Set by the build (tests/pom.xml) to the shaded jar of this version. */
     static final String JOB_JAR_PROPERTY = "longnet.jobJar";
-
-    /**
-     * What a Flink distribution puts on the class path, by Maven group directory: Flink, its RocksDB, logging,
-     * and the libraries flink-dist carries. The Kafka connector is not part of a distribution: the jar brings it.
-     */
-    private static final Pattern FLINK_DISTRIBUTION = Pattern.compile(".*/(org/apache/flink/(?!flink-connector-kafka)"
-            + "|com/ververica/|org/apache/logging/|org/slf4j/|com/esotericsoftware/|org/objenesis/|org/javassist/"
-            + "|org/apache/commons/|commons-[a-z]+/|tools/profiler/|org/snakeyaml/|com/google/code/findbugs/"
-            + "|org/lz4/|org/xerial/snappy/).*");
 
     @TempDir
     static Path dir;
@@ -70,8 +61,7 @@ class JobJarITCase {
     private static Process startFlinkOnlyCluster(Path jar, List<String> jobArgs, Path log) throws Exception {
         String classPath = String.join(File.pathSeparator, Arrays.stream(
                         System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(entry -> FLINK_DISTRIBUTION.matcher(entry.replace(File.separatorChar, '/')).matches()
-                        || entry.endsWith("test-classes"))
+                .filter(entry -> ClusterClassPath.isFlinkDistribution(entry) || entry.endsWith("test-classes"))
                 .toList());
         assertThat(classPath.split(File.pathSeparator)).as("the cluster's class path")
                 .noneMatch(entry -> entry.matches(".*(longnet-|/nd4j|jtokkit|kafka-clients|flink-connector-kafka).*"))
