@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
@@ -22,6 +23,7 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
@@ -49,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>Operator state {@code encoder-model} records the model fingerprint, so that a restore with another
  * model fails at start, naming both, instead of mixing two models' rows in one stream.
  *
- * <p>Metrics: counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
+ * <p>Metrics: meter {@code tokensPerSecond}; gauge {@code position} per stream (group {@code stream}, the first
+ * {@link #STREAM_METRICS_LIMIT} streams of a subtask); counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
  * {@code hotStreamReloads}, {@code chunksFailed}; gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
  * (their buffers as allocated), {@code hotStreams}; histogram {@code chunkLatencyMillis}.
  */
@@ -60,6 +63,8 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private static final Logger LOG = LoggerFactory.getLogger(EncoderOperator.class);
     /** Hot k/v memory when none is given: 1 GiB. */
     public static final long DEFAULT_HOT_STATE_BYTES = 1L << 30;
+    /** Streams per subtask with their own position gauge. */
+    public static final int STREAM_METRICS_LIMIT = 100;
 
     private final String modelDir;
     private final int topK;
@@ -82,6 +87,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient volatile long kvStateBytes; // written by the task thread, read by metric reporters
     private transient volatile long heldBytes;
     private transient volatile int hotCount;
+    private transient Map<String, Long> positions; // stream -> position, read by metric reporters
 
     /** As {@link #EncoderOperator(String, int, boolean, long)} with {@link #DEFAULT_HOT_STATE_BYTES}. */
     public EncoderOperator(String modelDir, int topK, boolean predictions) {
@@ -160,6 +166,8 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         reloads = getMetricGroup().counter("hotStreamReloads");
         chunksFailed = getMetricGroup().counter("chunksFailed");
         chunkLatencyMillis = getMetricGroup().histogram("chunkLatencyMillis", new DescriptiveStatisticsHistogram(1024));
+        getMetricGroup().meter("tokensPerSecond", new MeterView(tokensEncoded));
+        positions = new ConcurrentHashMap<>();
         getMetricGroup().gauge("kvStateBytes", () -> kvStateBytes);
         getMetricGroup().gauge("hotStateBytes", () -> heldBytes);
         getMetricGroup().gauge("hotStreams", () -> hotCount);
@@ -208,7 +216,17 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         hot.resized(stream);
         evictBeyondLimit(stream);
         tokensEncoded.inc(encoded.tokenCount());
+        trackPosition(stream, state.position());
         output.collect(element.replace(encoded));
+    }
+
+    /** The stream's position as a gauge {@code stream.<name>.position}, for the first streams of this subtask. */
+    private void trackPosition(String stream, long position) {
+        if (positions.put(stream, position) == null) {
+            if (positions.size() <= STREAM_METRICS_LIMIT) {
+                getMetricGroup().addGroup("stream", stream).gauge("position", () -> positions.get(stream));
+            }
+        }
     }
 
     /**
