@@ -2,7 +2,6 @@ package io.longnet.job;
 
 import io.longnet.kafka.BrokerLimits;
 import io.longnet.kafka.DeadLetter;
-import io.longnet.kafka.Document;
 import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import io.longnet.model.ModelDirectory;
@@ -11,6 +10,7 @@ import io.longnet.ops.EncodedChunk;
 import io.longnet.ops.EncoderOperator;
 import io.longnet.ops.ParseDocuments;
 import io.longnet.ops.RawRecord;
+import io.longnet.ops.SourcedDocument;
 import io.longnet.ops.StreamChunk;
 import io.longnet.ops.TokenizeAndChunk;
 import java.time.Duration;
@@ -99,7 +99,7 @@ public final class CorpusJob {
                 .fromSource(source(cfg, kafkaClientProps), WatermarkStrategy.noWatermarks(), "documents source")
                 .uid("documents-source");
 
-        SingleOutputStreamOperator<Document> documents = records
+        SingleOutputStreamOperator<SourcedDocument> documents = records
                 .process(new ParseDocuments(cfg.maxDocumentBytes()))
                 .name("parse documents").uid("parse-documents");
         documents.getSideOutput(ParseDocuments.DEAD_LETTERS)
@@ -110,7 +110,7 @@ public final class CorpusJob {
         // One exchange by stream; the chunker, the encoder and the heads keep each record's stream, so they are
         // chained behind it and hand chunks (features of E floats per token) over without serializing them.
         DataStream<StreamChunk> chunks = documents
-                .keyBy(Document::stream, Types.STRING)
+                .keyBy(SourcedDocument::stream, Types.STRING)
                 .process(new TokenizeAndChunk(cfg.chunkSize(), cfg.flushInterval().toMillis()))
                 .name("tokenize and chunk").uid("tokenize-and-chunk");
 

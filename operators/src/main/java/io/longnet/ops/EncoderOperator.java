@@ -31,6 +31,7 @@ import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.bytedeco.javacpp.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -190,6 +191,13 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         LOG.info("Encoder loaded model {} from {} ({} layers, embed dim {}); hot k/v memory {} bytes, one stream "
                 + "at most {} bytes", model.fingerprint(), modelDir, model.config().layers(), model.config().embedDim(),
                 hotStateBytes, oneStream);
+        long nativeLimit = Pointer.maxBytes();
+        if (nativeLimit > 0 && nativeLimit < hotStateBytes) {
+            LOG.warn("ND4J may allocate at most {} bytes of native memory (JavaCPP's org.bytedeco.javacpp.maxbytes, "
+                    + "by default the JVM heap size), less than this encoder's hot-state-memory of {} bytes alone: "
+                    + "set -Dorg.bytedeco.javacpp.maxbytes to the TaskManager's task off-heap size "
+                    + "(docker/README.md, Memory)", nativeLimit, hotStateBytes);
+        }
         return new ChunkEncoder(new LongNetDecoder(model.weights()), model.fingerprint(), topK, predictions);
     }
 

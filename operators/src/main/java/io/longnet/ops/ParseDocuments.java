@@ -1,7 +1,6 @@
 package io.longnet.ops;
 
 import io.longnet.kafka.DeadLetter;
-import io.longnet.kafka.Document;
 import io.longnet.kafka.DocumentParser;
 import io.longnet.kafka.ParseOutcome;
 import io.longnet.kafka.WireError;
@@ -17,12 +16,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Raw Kafka records to documents. Every decision is {@link DocumentParser}'s; invalid input becomes a
+ * Raw Kafka records to documents, each with the partition it came from. Every decision is {@link DocumentParser}'s; invalid input becomes a
  * {@link DeadLetter} (reason, source coordinates, original bytes) on {@link #DEAD_LETTERS}, never an
  * exception, so bad input neither stops the job nor disappears: in = documentsParsed + deadLetters. The dead
  * letters are also counted by reason (group {@link #REASON_GROUP}, every reason registered from the start at 0).
  */
-public final class ParseDocuments extends ProcessFunction<RawRecord, Document> {
+public final class ParseDocuments extends ProcessFunction<RawRecord, SourcedDocument> {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ParseDocuments.class);
@@ -58,11 +57,11 @@ public final class ParseDocuments extends ProcessFunction<RawRecord, Document> {
     }
 
     @Override
-    public void processElement(RawRecord raw, Context ctx, Collector<Document> out) {
+    public void processElement(RawRecord raw, Context ctx, Collector<SourcedDocument> out) {
         ParseOutcome outcome = parse(raw);
         if (outcome instanceof ParseOutcome.Valid valid) {
             documentsParsed.inc();
-            out.collect(valid.document());
+            out.collect(new SourcedDocument(valid.document(), raw.partition()));
         } else {
             ParseOutcome.Rejected rejected = (ParseOutcome.Rejected) outcome;
             deadLetters.inc();

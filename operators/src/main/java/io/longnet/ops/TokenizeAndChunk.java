@@ -14,19 +14,27 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Keyed by {@link Document#stream()}: appends each document as {@code SEP tokens} to its stream's
+ * Keyed by {@link SourcedDocument#stream()}: appends each document as {@code SEP tokens} to its stream's
  * {@link StreamChunker} (kept in keyed state as bytes) and emits full chunks at once. The rest waits
  * for more documents, but at most {@code flushIntervalMillis} of processing time after the first pending
  * token: then a timer flushes it as one short chunk, so a lone document never waits.
  *
+ * <p>A stream's documents have an order only while they come from one Kafka partition (producers key by
+ * stream). The stream's partition is kept ({@code source-partition}); a document from another one is
+ * still chunked, in arrival order, but logged and counted ({@code streamPartitionChanges}): a producer
+ * not keying by stream, or a repartitioned topic.
+ *
  * <p>Restored with another chunk-size, the pending tokens are cut by the new size; restored with a shorter
  * flush interval, a timer of the old one is brought forward by the stream's next document.
  */
-public final class TokenizeAndChunk extends KeyedProcessFunction<String, Document, StreamChunk> {
+public final class TokenizeAndChunk extends KeyedProcessFunction<String, SourcedDocument, StreamChunk> {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TokenizeAndChunk.class);
 
     private final int maxChunkTokens;
     private final long flushIntervalMillis;
@@ -35,7 +43,9 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Documen
     private transient CorpusTokenizer tokenizer;
     private transient ValueState<byte[]> chunkerState; // StreamChunker.toBytes()
     private transient ValueState<Long> flushTimer;     // processing time of the pending flush, if any
+    private transient ValueState<Integer> sourcePartition;
     private transient Counter tokensChunked;
+    private transient Counter partitionChanges;
 
     /**
      * @param maxChunkTokens most tokens in a chunk (setting chunk-size), at least 2
@@ -57,11 +67,15 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Documen
         chunkerState = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("stream-chunker", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         flushTimer = getRuntimeContext().getState(new ValueStateDescriptor<>("flush-timer", Types.LONG));
+        sourcePartition = getRuntimeContext().getState(new ValueStateDescriptor<>("source-partition", Types.INT));
         tokensChunked = getRuntimeContext().getMetricGroup().counter("tokensChunked");
+        partitionChanges = getRuntimeContext().getMetricGroup().counter("streamPartitionChanges");
     }
 
     @Override
-    public void processElement(Document doc, Context ctx, Collector<StreamChunk> out) throws Exception {
+    public void processElement(SourcedDocument sourced, Context ctx, Collector<StreamChunk> out) throws Exception {
+        checkPartition(ctx.getCurrentKey(), sourced);
+        Document doc = sourced.document();
         StreamChunker chunker = loadChunker();
         chunker.append(doc.id(), tokenizer.encode(doc.text()));
         emit(ctx.getCurrentKey(), chunker.drainFull(), out);
@@ -91,6 +105,20 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Documen
         // drainAll, not flush: restored with a smaller chunk-size, more than a chunk may be pending here.
         emit(ctx.getCurrentKey(), chunker.drainAll(), out);
         chunkerState.update(chunker.toBytes());
+    }
+
+    private void checkPartition(String stream, SourcedDocument sourced) throws Exception {
+        Integer known = sourcePartition.value();
+        if (known != null && known != sourced.partition()) {
+            partitionChanges.inc();
+            LOG.warn("Stream '{}' had its documents from partition {}, but document '{}' comes from partition {}: "
+                    + "its order relative to the stream's other documents is not defined (producers must key by "
+                    + "stream; was the topic repartitioned?)", stream, known, sourced.document().id(),
+                    sourced.partition());
+        }
+        if (known == null || known != sourced.partition()) {
+            sourcePartition.update(sourced.partition());
+        }
     }
 
     /** The stream's chunker; the configured chunk-size applies to a restored one too. */

@@ -55,7 +55,7 @@ class OperatorChainTest {
 
     /** The three operators of the job, fed one document at a time. */
     private static final class Chain implements AutoCloseable {
-        final OpsTestSupport.Harness<Document, StreamChunk> tokenize;
+        final OpsTestSupport.Harness<SourcedDocument, StreamChunk> tokenize;
         final OpsTestSupport.Harness<StreamChunk, EncodedChunk> encode;
         final OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> heads;
         final List<EmbeddingOut> embeddings = new ArrayList<>();
@@ -63,7 +63,7 @@ class OperatorChainTest {
         final List<StreamChunk> chunks = new ArrayList<>();
 
         Chain() throws Exception {
-            tokenize = OpsTestSupport.keyed(new TokenizeAndChunk(CHUNK, FLUSH_MS), Document::stream);
+            tokenize = OpsTestSupport.keyed(new TokenizeAndChunk(CHUNK, FLUSH_MS), SourcedDocument::stream);
             encode = OpsTestSupport.keyed(new EncoderOperator(modelDir.toString(), TOP_K, true), StreamChunk::stream);
             heads = OpsTestSupport.keyed(new DocumentHeads(Pooling.MEAN, TOP_K, true), EncodedChunk::stream);
         }
@@ -83,7 +83,7 @@ class OperatorChainTest {
         }
 
         void process(Document doc) throws Exception {
-            tokenize.process(doc);
+            tokenize.process(new SourcedDocument(doc, 0));
             propagate();
         }
 

@@ -37,7 +37,7 @@ class ParseDocumentsTest {
         assertThat(bad.keySet()).containsExactlyInAnyOrder(WireError.values());
 
         OpsTestSupport.MetricsCapture metrics = new OpsTestSupport.MetricsCapture();
-        try (OneInputStreamOperatorTestHarness<RawRecord, Document> harness = new OneInputStreamOperatorTestHarness<>(
+        try (OneInputStreamOperatorTestHarness<RawRecord, SourcedDocument> harness = new OneInputStreamOperatorTestHarness<>(
                 new ProcessOperator<>(new ParseDocuments(LIMIT)),
                 new MockEnvironmentBuilder().setMetricGroup(metrics).build())) {
             harness.open();
@@ -49,7 +49,8 @@ class ParseDocumentsTest {
             harness.processElement(raw(offset, json("{\"id\":\"d2\",\"text\":\"world\"}")), 0L);
 
             assertThat(harness.extractOutputValues()).containsExactly(
-                    new Document("d1", "hello", "s1", 7L), new Document("d2", "world"));
+                    new SourcedDocument(new Document("d1", "hello", "s1", 7L), PARTITION),
+                    new SourcedDocument(new Document("d2", "world"), PARTITION));
             List<DeadLetter> letters = harness.getSideOutput(ParseDocuments.DEAD_LETTERS).stream()
                     .map(StreamRecord::getValue).toList();
             assertThat(letters).hasSize(bad.size());
@@ -71,7 +72,7 @@ class ParseDocumentsTest {
     @Test
     void deadLettersAreCountedByReasonEveryReasonFromZero() throws Exception {
         RegisteredMetrics metrics = new RegisteredMetrics();
-        try (OneInputStreamOperatorTestHarness<RawRecord, Document> harness = new OneInputStreamOperatorTestHarness<>(
+        try (OneInputStreamOperatorTestHarness<RawRecord, SourcedDocument> harness = new OneInputStreamOperatorTestHarness<>(
                 new ProcessOperator<>(new ParseDocuments(LIMIT)),
                 new MockEnvironmentBuilder().setMetricGroup(metrics.task).build())) {
             harness.open();
@@ -93,8 +94,10 @@ class ParseDocumentsTest {
         assertThatThrownBy(() -> new ParseDocuments(0)).hasMessageContaining("max-document-bytes");
     }
 
+    private static final int PARTITION = 3;
+
     private static RawRecord raw(long offset, byte[] value) {
-        return new RawRecord("documents", 3, offset, "k".getBytes(StandardCharsets.UTF_8), value);
+        return new RawRecord("documents", PARTITION, offset, "k".getBytes(StandardCharsets.UTF_8), value);
     }
 
     private static byte[] json(String s) {

@@ -26,9 +26,9 @@ class TokenizeAndChunkTest {
 
     @Test
     void fullChunksGoOutAtOnceAndTheRestWhenTheTimerFires() throws Exception {
-        try (OpsTestSupport.Harness<Document, StreamChunk> harness = harness().open()) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness = harness().open()) {
             harness.h().setProcessingTime(0);
-            harness.process(DOCS.get(0)); // SEP + 13 tokens: one chunk of 8 now, 6 pending
+            harness.process(sourced(DOCS.get(0))); // SEP + 13 tokens: one chunk of 8 now, 6 pending
 
             List<StreamChunk> now = harness.drainOutput();
             assertThat(now).hasSize(1);
@@ -49,9 +49,9 @@ class TokenizeAndChunkTest {
 
     @Test
     void aLoneShortDocumentIsFlushedByTheTimer() throws Exception {
-        try (OpsTestSupport.Harness<Document, StreamChunk> harness = harness().open()) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness = harness().open()) {
             harness.h().setProcessingTime(1000);
-            harness.process(DOCS.get(1));
+            harness.process(sourced(DOCS.get(1)));
             assertThat(harness.drainOutput()).isEmpty();
             harness.h().setProcessingTime(1000 + FLUSH_MS);
             List<StreamChunk> out = harness.drainOutput();
@@ -69,20 +69,20 @@ class TokenizeAndChunkTest {
         Map<String, List<StreamChunk>> uninterrupted = run(DOCS.size());
         Map<String, List<StreamChunk>> restored = new LinkedHashMap<>();
         OperatorSubtaskState snapshot;
-        try (OpsTestSupport.Harness<Document, StreamChunk> first = harness().open()) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> first = harness().open()) {
             for (int d = 0; d < 3; d++) {
                 first.h().setProcessingTime(10L * d);
-                first.process(DOCS.get(d));
+                first.process(sourced(DOCS.get(d)));
             }
             collect(first.drainOutput(), restored);
             assertThat(restored).as("B's document waits for its timer, across the restore").doesNotContainKey("B");
             snapshot = first.checkpoint(1);
-            first.process(DOCS.get(3)); // after the checkpoint: lost with this instance, replayed below
+            first.process(sourced(DOCS.get(3))); // after the checkpoint: lost with this instance, replayed below
         }
-        try (OpsTestSupport.Harness<Document, StreamChunk> second = harness().restore(snapshot)) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> second = harness().restore(snapshot)) {
             second.h().setProcessingTime(30);
             for (Document doc : DOCS.subList(3, DOCS.size())) {
-                second.process(doc);
+                second.process(sourced(doc));
             }
             second.h().setProcessingTime(10 * FLUSH_MS);
             collect(second.drainOutput(), restored);
@@ -102,16 +102,16 @@ class TokenizeAndChunkTest {
         int smaller = 4;
         List<StreamChunk> out = new ArrayList<>();
         OperatorSubtaskState snapshot;
-        try (OpsTestSupport.Harness<Document, StreamChunk> first = harness(CHUNK).open()) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> first = harness(CHUNK).open()) {
             first.h().setProcessingTime(0);
-            first.process(DOCS.get(0)); // SEP + 13 tokens: one chunk of 8 out, 6 pending, a timer set
+            first.process(sourced(DOCS.get(0))); // SEP + 13 tokens: one chunk of 8 out, 6 pending, a timer set
             out.addAll(first.drainOutput());
             snapshot = first.checkpoint(1);
         }
-        try (OpsTestSupport.Harness<Document, StreamChunk> second = harness(smaller).restore(snapshot)) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> second = harness(smaller).restore(snapshot)) {
             second.h().setProcessingTime(FLUSH_MS);
             out.addAll(second.drainOutput());
-            second.process(DOCS.get(2)); // SEP + 2 tokens, on the same stream, cut by the new size
+            second.process(sourced(DOCS.get(2))); // SEP + 2 tokens, on the same stream, cut by the new size
             second.h().setProcessingTime(3 * FLUSH_MS);
             out.addAll(second.drainOutput());
             assertThat(second.h().numProcessingTimeTimers()).isZero();
@@ -127,14 +127,14 @@ class TokenizeAndChunkTest {
     void aRestoreWithAShorterFlushIntervalFlushesByTheNewInterval() throws Exception {
         List<StreamChunk> out = new ArrayList<>();
         OperatorSubtaskState snapshot;
-        try (OpsTestSupport.Harness<Document, StreamChunk> first = harness(CHUNK, 3_600_000).open()) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> first = harness(CHUNK, 3_600_000).open()) {
             first.h().setProcessingTime(0);
-            first.process(DOCS.get(1)); // "Hello" on B: pending, its timer an hour away
+            first.process(sourced(DOCS.get(1))); // "Hello" on B: pending, its timer an hour away
             snapshot = first.checkpoint(1);
         }
-        try (OpsTestSupport.Harness<Document, StreamChunk> second = harness(CHUNK, FLUSH_MS).restore(snapshot)) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> second = harness(CHUNK, FLUSH_MS).restore(snapshot)) {
             second.h().setProcessingTime(1000);
-            second.process(DOCS.get(3));
+            second.process(sourced(DOCS.get(3)));
             out.addAll(second.drainOutput());
             second.h().setProcessingTime(1000 + FLUSH_MS);
             out.addAll(second.drainOutput());
@@ -147,10 +147,10 @@ class TokenizeAndChunkTest {
 
     private static Map<String, List<StreamChunk>> run(int docs) throws Exception {
         Map<String, List<StreamChunk>> out = new LinkedHashMap<>();
-        try (OpsTestSupport.Harness<Document, StreamChunk> harness = harness().open()) {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness = harness().open()) {
             harness.h().setProcessingTime(0);
             for (Document doc : DOCS.subList(0, docs)) {
-                harness.process(doc);
+                harness.process(sourced(doc));
             }
             harness.h().setProcessingTime(FLUSH_MS);
             collect(harness.drainOutput(), out);
@@ -164,17 +164,17 @@ class TokenizeAndChunkTest {
         }
     }
 
-    private static OpsTestSupport.Harness<Document, StreamChunk> harness() throws Exception {
+    private static OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness() throws Exception {
         return harness(CHUNK);
     }
 
-    private static OpsTestSupport.Harness<Document, StreamChunk> harness(int chunkSize) throws Exception {
+    private static OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness(int chunkSize) throws Exception {
         return harness(chunkSize, FLUSH_MS);
     }
 
-    private static OpsTestSupport.Harness<Document, StreamChunk> harness(int chunkSize, long flushMillis)
+    private static OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness(int chunkSize, long flushMillis)
             throws Exception {
-        return OpsTestSupport.keyed(new TokenizeAndChunk(chunkSize, flushMillis), Document::stream);
+        return OpsTestSupport.keyed(new TokenizeAndChunk(chunkSize, flushMillis), SourcedDocument::stream);
     }
 
     /** The chunks' tokens in order; fails unless each chunk starts where the previous one ended. */
@@ -197,5 +197,27 @@ class TokenizeAndChunkTest {
             tokens.add(t);
         }
         return tokens;
+    }
+
+    /** Every document of these tests comes from partition 0 unless a test says otherwise. */
+    private static SourcedDocument sourced(Document doc) {
+        return new SourcedDocument(doc, 0);
+    }
+
+    @Test
+    void aStreamWhoseDocumentsComeFromAnotherPartitionIsCountedAndStillChunked() throws Exception {
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness = harness(CHUNK, 0).open()) {
+            harness.process(new SourcedDocument(DOCS.get(0), 3));
+            harness.process(new SourcedDocument(DOCS.get(2), 3));
+            assertThat(harness.counter("streamPartitionChanges")).isZero();
+            harness.process(new SourcedDocument(DOCS.get(4), 5)); // stream A, now from partition 5
+            harness.process(new SourcedDocument(DOCS.get(1), 5)); // stream B: its first document, no change
+            assertThat(harness.counter("streamPartitionChanges")).isEqualTo(1);
+            List<Integer> expected = new ArrayList<>(separated(DOCS.get(0)));
+            expected.addAll(separated(DOCS.get(2)));
+            expected.addAll(separated(DOCS.get(4)));
+            assertThat(concat(harness.drainOutput().stream().filter(c -> c.stream().equals("A")).toList()))
+                    .isEqualTo(expected);
+        }
     }
 }

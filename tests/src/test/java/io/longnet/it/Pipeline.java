@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -170,11 +171,12 @@ final class Pipeline implements AutoCloseable {
         }
         if (job != null && !status().isGloballyTerminalState()) {
             job.cancel().get(60, TimeUnit.SECONDS);
-            // The cancel is acknowledged before the tasks stop writing checkpoint files; wait for CANCELED so
-            // that the test's temporary directories can be deleted.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!status().isGloballyTerminalState() && System.nanoTime() < deadline) {
-                Thread.sleep(50);
+            // The cancel is acknowledged before the tasks stop writing checkpoint files; wait for the job's end
+            // so that the test's temporary directories can be deleted.
+            try {
+                job.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException cancelled) {
+                // the expected end of a cancelled job
             }
         }
     }
