@@ -93,23 +93,51 @@ class DilatedAttentionTest {
     }
 
     @Test
-    void xposWithSegmentRelativePositionsEqualsTorchscalesAbsolutePositions() {
+    void xposReferenceEqualsTorchscalesAbsolutePositionsAndTheKernelEqualsTheReference() {
         Random rnd = new Random(3);
         DilationSchedule schedule = DilationSchedule.of(List.of(8, 16), List.of(1, 2), HeadOffsetRule.GROUPED);
         int heads = 2;
         int d = 8;
-        float[] zeta = new float[d / 2];
-        for (int i = 0; i < zeta.length; i++) {
-            zeta[i] = (float) ((2.0 * i + 0.4 * d) / (1.4 * d));
-        }
-        XPos xpos = new XPos(zeta, 16); // a small base makes the scale matter within a few segments
+        XPos xpos = new XPos(torchscaleZeta(d), 16); // a small base makes the scale matter within a few segments
         int n = 48;
         double[][] q = random(rnd, n, heads * d);
         double[][] k = random(rnd, n, heads * d);
         double[][] v = random(rnd, n, heads * d);
         double[][] expected = DilatedAttentionReference.attend(q, k, v, heads, schedule, xpos);
+        // torchscale: rotation at the absolute position t, scale zeta^(+-(t - ceil(N / 2)) / b) on q and k
+        double[][] qAbs = new double[n][];
+        double[][] kAbs = new double[n][];
+        for (int p = 0; p < n; p++) {
+            qAbs[p] = torchscaleXpos(xpos, q[p], heads, d, p, p - Math.ceil(n / 2.0));
+            kAbs[p] = torchscaleXpos(xpos, k[p], heads, d, p, -(p - Math.ceil(n / 2.0)));
+        }
+        double[][] torchscale = DilatedAttentionReference.attend(qAbs, kAbs, v, heads, schedule, null);
+        for (int p = 0; p < n; p++) {
+            for (int i = 0; i < heads * d; i++) {
+                assertThat(expected[p][i]).isCloseTo(torchscale[p][i], org.assertj.core.data.Offset.offset(1e-12));
+            }
+        }
         DilatedAttention fast = new DilatedAttention(schedule, heads, d, xpos);
         assertClose("xpos", fast.attend(pack(q, k, v), n, 0, fast.newState()), expected, 5e-5);
+    }
+
+    static float[] torchscaleZeta(int d) {
+        float[] zeta = new float[d / 2];
+        for (int i = 0; i < zeta.length; i++) {
+            zeta[i] = (float) ((2.0 * i + 0.4 * d) / (1.4 * d));
+        }
+        return zeta;
+    }
+
+    private static double[] torchscaleXpos(XPos xpos, double[] row, int heads, int d, double t, double n) {
+        double[] out = new double[row.length];
+        for (int h = 0; h < heads; h++) {
+            double[] rotated = xpos.rotated(java.util.Arrays.copyOfRange(row, h * d, (h + 1) * d), t);
+            for (int c = 0; c < d; c++) {
+                out[h * d + c] = rotated[c] * xpos.scale(c / 2, n);
+            }
+        }
+        return out;
     }
 
     @Test
