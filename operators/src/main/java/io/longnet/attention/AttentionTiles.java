@@ -1,7 +1,6 @@
 package io.longnet.attention;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -140,13 +139,13 @@ final class AttentionTiles {
         FloatVector sum = FloatVector.zero(S);
         int j = 0;
         for (; j + L <= count; j += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, s, off + j).sub(max));
+            FloatVector e = FloatVector.fromArray(S, s, off + j).sub(max).lanewise(VectorOperators.EXP);
             e.intoArray(s, off + j);
             sum = sum.add(e);
         }
         if (j < count) {
             VectorMask<Float> inside = S.indexInRange(j, count);
-            FloatVector e = FloatVector.zero(S).blend(exp(FloatVector.fromArray(S, s, off + j).sub(max)), inside);
+            FloatVector e = FloatVector.zero(S).blend(FloatVector.fromArray(S, s, off + j).sub(max).lanewise(VectorOperators.EXP), inside);
             e.intoArray(s, off + j);
             sum = sum.add(e);
             j += L;
@@ -267,31 +266,10 @@ final class AttentionTiles {
     static void scalePanel(float[] src, float[] dst, int off, int pairs, float[] decay, int delta0) {
         FloatVector delta = FloatVector.broadcast(S, (float) delta0).sub(FloatVector.fromArray(S, IOTA, 0));
         for (int i = 0; i < pairs; i++) {
-            FloatVector factor = exp(delta.mul(decay[i]));
+            FloatVector factor = delta.mul(decay[i]).lanewise(VectorOperators.EXP);
             int even = off + 2 * i * L;
             FloatVector.fromArray(S, src, even).mul(factor).intoArray(dst, even);
             FloatVector.fromArray(S, src, even + L).mul(factor).intoArray(dst, even + L);
         }
-    }
-
-    private static final float LOG2E = 1.4426950408889634f;
-    private static final float LN2_HI = 0.693145751953125f;  // ln 2 with its low 12 bits clear: k * LN2_HI is exact
-    private static final float LN2_LO = 1.4286068203094172e-6f;
-    private static final float ROUNDING = 12582912f;          // 1.5 * 2^23: y + R - R rounds y to an integer
-
-    /**
-     * e^x per lane, relative error below 2e-7, for x in [-87.3, 88.3] (outside, x is clamped: results below
-     * 2^-126 become about 1.2e-38). x = k ln 2 + f with |f| <= ln 2 / 2; e^f by its Taylor polynomial of
-     * degree 6 (remainder below 1.3e-7); 2^k built in the exponent bits.
-     */
-    static FloatVector exp(FloatVector x) {
-        FloatVector clamped = x.max(-87.3f).min(88.3f);
-        FloatVector k = clamped.mul(LOG2E).add(ROUNDING).sub(ROUNDING);
-        FloatVector f = clamped.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
-        FloatVector poly = f.fma(1f / 720, 1f / 120).fma(f, FloatVector.broadcast(S, 1f / 24))
-                .fma(f, FloatVector.broadcast(S, 1f / 6)).fma(f, FloatVector.broadcast(S, 0.5f))
-                .fma(f, FloatVector.broadcast(S, 1f)).fma(f, FloatVector.broadcast(S, 1f));
-        IntVector twoToK = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return poly.mul(twoToK.reinterpretAsFloats());
     }
 }
