@@ -57,6 +57,11 @@ public final class DilatedAttention {
     private final int maxVisibleKeys;  // max over branches of ceil(w / r), rounded up to whole panels
 
     public DilatedAttention(DilationSchedule schedule, int heads, int headDim, XPos xpos) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            throw new IllegalStateException("the attention kernel uses the Vector API: start the JVM with "
+                    + "--add-modules jdk.incubator.vector (on Flink: env.java.opts.all: "
+                    + "--add-modules=jdk.incubator.vector)");
+        }
         if (xpos != null && xpos.headDim() != headDim) {
             throw new IllegalArgumentException("xpos.scale has " + xpos.headDim() / 2 + " entries, expected "
                     + headDim / 2);
