@@ -1,7 +1,6 @@
 package io.longnet.attention;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -117,41 +116,24 @@ final class AttentionTiles {
         a3.intoArray(s, sOff + 3 * sStride);
     }
 
-    /** max of s[off .. off + count), count >= 1. */
+    /** max of s[off .. off + count), count >= 1 a multiple of L. */
     static float max(float[] s, int off, int count) {
-        int full = count - count % L;
-        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < full; j += L) {
+        FloatVector m = FloatVector.fromArray(S, s, off);
+        for (int j = L; j < count; j += L) {
             m = m.max(FloatVector.fromArray(S, s, off + j));
         }
-        float max = m.reduceLanes(VectorOperators.MAX);
-        for (int j = full; j < count; j++) {
-            max = Math.max(max, s[off + j]);
-        }
-        return max;
+        return m.reduceLanes(VectorOperators.MAX);
     }
 
     /**
-     * Replaces s[off + j] by exp(s[off + j] - max) for j < count and by 0 for count <= j < width (whatever
-     * was there); returns the sum of the exponentials.
+     * Replaces s[off + j] by exp(s[off + j] - max) for j < count, a multiple of L; returns their sum.
      */
-    static float exponentiate(float[] s, int off, int count, int width, float max) {
+    static float exponentiate(float[] s, int off, int count, float max) {
         FloatVector sum = FloatVector.zero(S);
-        int j = 0;
-        for (; j + L <= count; j += L) {
+        for (int j = 0; j < count; j += L) {
             FloatVector e = FloatVector.fromArray(S, s, off + j).sub(max).lanewise(VectorOperators.EXP);
             e.intoArray(s, off + j);
             sum = sum.add(e);
-        }
-        if (j < count) {
-            VectorMask<Float> inside = S.indexInRange(j, count);
-            FloatVector e = FloatVector.zero(S).blend(FloatVector.fromArray(S, s, off + j).sub(max).lanewise(VectorOperators.EXP), inside);
-            e.intoArray(s, off + j);
-            sum = sum.add(e);
-            j += L;
-        }
-        for (; j < width; j++) {
-            s[off + j] = 0f;
         }
         return sum.reduceLanes(VectorOperators.ADD);
     }

@@ -38,7 +38,7 @@ public final class DilatedAttention {
     /** Query rows per block. */
     private static final int QUERY_BLOCK = 64;
     /** Keys per block of the online softmax, a multiple of the vector width. */
-    private static final int KEY_BLOCK = 128;
+    private static final int KEY_BLOCK = 512;
     /** Bound on |ln| of any xPos factor inside a query block: e^40 is far inside float range. */
     private static final double XPOS_BLOCK_EXPONENT = 40;
 
@@ -281,7 +281,8 @@ public final class DilatedAttention {
     /**
      * Online softmax over one key block for query row i: its first {@code count} scores (clipped to the
      * block) become exp(score - new max), the rest up to {@code width} become 0; the row's sum and output
-     * are rescaled to the new max.
+     * are rescaled to the new max. Scores past count are first set to -infinity up to a whole vector, so
+     * that the vector passes need no masks (e^-inf = 0).
      */
     private void softmaxStep(Scratch s, int i, int count, int width) {
         int off = i * KEY_BLOCK;
@@ -290,8 +291,13 @@ public final class DilatedAttention {
             Arrays.fill(s.scores, off, off + width, 0f);
             return;
         }
-        float max = Math.max(s.rowMax[i], AttentionTiles.max(s.scores, off, seen));
-        float sum = AttentionTiles.exponentiate(s.scores, off, seen, width, max);
+        int vectors = KeyPanels.roundUp(seen);
+        Arrays.fill(s.scores, off + seen, off + vectors, Float.NEGATIVE_INFINITY);
+        float max = Math.max(s.rowMax[i], AttentionTiles.max(s.scores, off, vectors));
+        float sum = AttentionTiles.exponentiate(s.scores, off, vectors, max);
+        if (vectors < width) {
+            Arrays.fill(s.scores, off + vectors, off + width, 0f);
+        }
         if (max != s.rowMax[i]) {
             float correction = (float) Math.exp(s.rowMax[i] - max); // 0 on the first block
             s.rowSum[i] *= correction;
@@ -315,21 +321,24 @@ public final class DilatedAttention {
         int li = row * heads + h;
         int col = row * heads * headDim + h * headDim;
         double previous = c.lse[li];
-        if (previous == Double.NEGATIVE_INFINITY) {
-            for (int d = 0; d < headDim; d++) {
-                c.out[col + d] = (float) (o[oOff + d] * norm);
-            }
-            c.lse[li] = lse;
-            return;
+        double keep = 0;         // weight of what is there
+        double add = norm;       // weight of this branch's unnormalised output
+        double merged = lse;
+        if (previous != Double.NEGATIVE_INFINITY) {
+            double m = Math.max(previous, lse);
+            double wOld = Math.exp(previous - m);
+            double wNew = Math.exp(lse - m);
+            double total = wOld + wNew;
+            keep = wOld / total;
+            add = wNew / total * norm;
+            merged = m + Math.log(total);
         }
-        double m = Math.max(previous, lse);
-        double wOld = Math.exp(previous - m);
-        double wNew = Math.exp(lse - m);
-        double total = wOld + wNew;
+        float keepF = (float) keep;
+        float addF = (float) add;
         for (int d = 0; d < headDim; d++) {
-            c.out[col + d] = (float) ((wOld * c.out[col + d] + wNew * o[oOff + d] * norm) / total);
+            c.out[col + d] = keepF * c.out[col + d] + addF * o[oOff + d];
         }
-        c.lse[li] = m + Math.log(total);
+        c.lse[li] = merged;
     }
 
     /** The chunk being attended and its accumulators. */
