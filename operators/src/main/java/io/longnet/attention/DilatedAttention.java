@@ -197,12 +197,14 @@ public final class DilatedAttention {
     private void appendKeysAndValues(Chunk c, Scratch s, int b, int h, int prior, int m, int chunkRow0, int r,
                                      int firstKept, AttentionState state) {
         int width = heads * headDim;
+        XPos.Rotor rotor = xpos == null ? null : xpos.rotor(firstKept, r);
         for (int j = 0; j < m; j++) {
             int row = (chunkRow0 + j * r) * 3 * width + h * headDim;
             c.qkv.get(row + width, s.key, 0, headDim);
             c.qkv.get(row + 2 * width, s.value, 0, headDim);
-            if (xpos != null) {
-                xpos.rotate(s.key, 0, firstKept + (double) j * r);
+            if (rotor != null) {
+                rotor.rotate(s.key, 0);
+                rotor.advance();
             }
             state.setRow(b, h, prior + j, s.key, 0, s.value, 0);
         }
@@ -215,20 +217,29 @@ public final class DilatedAttention {
     private void gatherQueries(Chunk c, Scratch s, int h, int rows, int chunkRow0, int r, int firstRow) {
         int width = heads * headDim;
         int padded = roundUpToTile(rows);
+        XPos.Rotor rotor = xpos == null ? null : xpos.rotor(firstRow, r);
+        if (rotor != null) {
+            for (int pair = 0; pair < headDim / 2; pair++) {
+                s.queryScale[pair] = softmaxScale;                    // zeta^(0 / b): the block's first row
+                s.queryScaleStep[pair] = xpos.scale(pair, r);         // zeta^(r / b) a row further
+            }
+        }
         for (int i = 0; i < rows; i++) {
             int off = i * headDim;
             c.qkv.get((chunkRow0 + i * r) * 3 * width + h * headDim, s.queries, off, headDim);
-            if (xpos == null) {
+            if (rotor == null) {
                 for (int d = 0; d < headDim; d++) {
                     s.queries[off + d] *= softmaxScale;
                 }
                 continue;
             }
-            xpos.rotate(s.queries, off, firstRow + (double) i * r);
+            rotor.rotate(s.queries, off);
+            rotor.advance();
             for (int pair = 0; pair < headDim / 2; pair++) {
-                float factor = (float) (softmaxScale * xpos.scale(pair, (double) i * r));
+                float factor = (float) s.queryScale[pair];
                 s.queries[off + 2 * pair] *= factor;
                 s.queries[off + 2 * pair + 1] *= factor;
+                s.queryScale[pair] *= s.queryScaleStep[pair];
             }
         }
         Arrays.fill(s.queries, rows * headDim, padded * headDim, 0f);
@@ -355,6 +366,8 @@ public final class DilatedAttention {
         final float[] rowMax = new float[QUERY_BLOCK];                           // [QUERY_BLOCK]
         final double[] rowSum = new double[QUERY_BLOCK];                         // [QUERY_BLOCK]
         final float[] pairDecay = new float[headDim / 2];                        // [D/2] xPos only
+        final double[] queryScale = new double[headDim / 2];                     // [D/2] xPos only
+        final double[] queryScaleStep = new double[headDim / 2];                 // [D/2] xPos only
         final float[] scaledKeys = xpos == null ? null : new float[maxVisibleKeys * headDim]; // panels
     }
 }
