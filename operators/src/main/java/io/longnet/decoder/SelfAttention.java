@@ -39,6 +39,7 @@ public final class SelfAttention {
                 tensor.apply("inner_attn_ln.bias"), c.layernormEps()) : null;
         XPos xpos = c.xpos() ? new XPos(tensor.apply("xpos.scale"), c.xposScaleBase()) : null;
         this.attention = new DilatedAttention(c.schedule(), c.heads(), c.headDim(), xpos);
+        DilatedAttention.warmUp();
     }
 
     public AttentionState newState() {
