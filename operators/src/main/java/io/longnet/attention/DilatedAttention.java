@@ -23,7 +23,8 @@ import java.util.function.IntConsumer;
  * the chunk's kept keys and values are appended to the state, then its kept queries attend causally to all
  * kept rows so far, a query block at a time, flash-style: key blocks stream by, each query row keeps a
  * running max, sum and output, rescaled when the max grows. Branch outputs are merged per (position, head)
- * by log-sum-exp weights as they arrive. Heads run in parallel on {@link ComputeThreads#get()} threads.
+ * by log-sum-exp weights as they arrive. Heads run in parallel on {@link ComputeThreads#get()} threads
+ * when the chunk has enough work to pay for the hand-off.
  * A full forward pass is one chunk from position 0 on a fresh state.
  *
  * <p>xPos: rows are rotated at their segment-relative positions (the state keeps keys rotated, unscaled).
@@ -39,6 +40,11 @@ public final class DilatedAttention {
     private static final int QUERY_BLOCK = 64;
     /** Keys per block of the online softmax, a multiple of the vector width. */
     private static final int KEY_BLOCK = 512;
+    /**
+     * Below this much work a chunk runs on the calling thread: handing heads to other threads costs tens of
+     * microseconds (far more on a busy machine), about what 4 MFLOP take on one core.
+     */
+    private static final double PARALLEL_MIN_FLOPS = 4e6;
     /** Bound on |ln| of any xPos factor inside a query block: e^40 is far inside float range. */
     private static final double XPOS_BLOCK_EXPONENT = 40;
 
@@ -131,13 +137,26 @@ public final class DilatedAttention {
     public float[] attend(FloatBuffer qkv, int n, long first, AttentionState state) {
         Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads]);
         Arrays.fill(chunk.lse, Double.NEGATIVE_INFINITY);
-        forEachHead(h -> attendHead(chunk, h, state));
+        int threads = pairs(n, state) * 4.0 * headDim < PARALLEL_MIN_FLOPS ? 1 : ComputeThreads.get();
+        forEachHead(threads, h -> attendHead(chunk, h, state));
         return chunk.out;
     }
 
-    /** Runs task(h) for every head, on up to {@link ComputeThreads#get()} threads (this one included). */
-    private void forEachHead(IntConsumer task) {
-        int threads = Math.min(ComputeThreads.get(), heads);
+    /** About how many (query, key) pairs the chunk attends: its kept rows times the rows they see at most. */
+    private double pairs(int n, AttentionState state) {
+        double pairs = 0;
+        for (int b = 0; b < schedule.size(); b++) {
+            double kept = Math.ceil((double) n / schedule.branch(b).dilatedRatio());
+            for (int h = 0; h < heads; h++) {
+                pairs += kept * (state.rows(b, h) + kept);
+            }
+        }
+        return pairs;
+    }
+
+    /** Runs task(h) for every head, on up to {@code threads} threads (this one included). */
+    private void forEachHead(int wanted, IntConsumer task) {
+        int threads = Math.min(wanted, heads);
         AtomicInteger next = new AtomicInteger();
         Runnable worker = () -> {
             for (int h = next.getAndIncrement(); h < heads; h = next.getAndIncrement()) {
