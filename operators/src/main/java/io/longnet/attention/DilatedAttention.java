@@ -12,7 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntConsumer;
+import java.util.function.ObjIntConsumer;
 
 /**
  * Causal dilated attention over one chunk of a stream (spec sections 2, 3, 5, 7), in Java vectors.
@@ -138,7 +138,7 @@ public final class DilatedAttention {
         Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads]);
         Arrays.fill(chunk.lse, Double.NEGATIVE_INFINITY);
         int threads = pairs(n, state) * 4.0 * headDim < PARALLEL_MIN_FLOPS ? 1 : ComputeThreads.get();
-        forEachHead(threads, h -> attendHead(chunk, h, state));
+        forEachHead(threads, (scratch, h) -> attendHead(chunk, scratch, h, state));
         return chunk.out;
     }
 
@@ -154,13 +154,14 @@ public final class DilatedAttention {
         return pairs;
     }
 
-    /** Runs task(h) for every head, on up to {@code threads} threads (this one included). */
-    private void forEachHead(int wanted, IntConsumer task) {
+    /** Runs task(scratch, h) for every head on up to {@code wanted} threads (this one included), a scratch each. */
+    private void forEachHead(int wanted, ObjIntConsumer<Scratch> task) {
         int threads = Math.min(wanted, heads);
         AtomicInteger next = new AtomicInteger();
         Runnable worker = () -> {
+            Scratch scratch = new Scratch();
             for (int h = next.getAndIncrement(); h < heads; h = next.getAndIncrement()) {
-                task.accept(h);
+                task.accept(scratch, h);
             }
         };
         List<Future<?>> helpers = new ArrayList<>();
@@ -187,8 +188,7 @@ public final class DilatedAttention {
     }
 
     /** Every branch and segment piece of head h. Touches only head h's columns, lse entries and state rows. */
-    private void attendHead(Chunk c, int h, AttentionState state) {
-        Scratch s = new Scratch();
+    private void attendHead(Chunk c, Scratch s, int h, AttentionState state) {
         long end = c.first + c.n;
         for (int b = 0; b < schedule.size(); b++) {
             int w = schedule.branch(b).segmentLength();
@@ -411,7 +411,7 @@ public final class DilatedAttention {
     private record Chunk(FloatBuffer qkv, int n, long first, float[] out /* [n, E] */, double[] lse /* [n, H] */) {
     }
 
-    /** One head task's working memory, reused across its branches and blocks. */
+    /** One thread's working memory, reused across its heads, branches and blocks. */
     private final class Scratch {
         final float[] key = new float[headDim];                                  // [D]
         final float[] value = new float[headDim];                                // [D]
