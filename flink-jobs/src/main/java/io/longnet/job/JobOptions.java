@@ -134,8 +134,7 @@ public final class JobOptions {
     public static final ConfigOption<MemorySize> HOT_STATE_MEMORY = ConfigOptions.key("hot-state-memory")
             .memoryType()
             .defaultValue(MemorySize.ofMebiBytes(1024))
-            .withDescription("Most memory (native, outside the JVM heap) the encoder of one slot keeps streams' k/v "
-                    + "rows in. Beyond it the least recently used streams are written to RocksDB and dropped, and "
+            .withDescription("Most JVM heap the encoder of one slot keeps streams' k/v rows in. Beyond it the least recently used streams are written to RocksDB and dropped, and "
                     + "read back on their next chunk. At least one stream's bound: layers x sum_i ceil(w_i/r_i) x 2E "
                     + "floats (95 MB for docker/model-config.json, 855 MB at E=768 with 12 layers).");
 

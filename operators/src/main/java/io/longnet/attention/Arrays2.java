@@ -1,5 +1,6 @@
 package io.longnet.attention;
 
+import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,14 +20,17 @@ public final class Arrays2 {
         return out;
     }
 
-    /** Copies the first {@code count} values of a dense row-major array into {@code dst}. */
-    static void copyOut(INDArray dense, float[] dst, int count) {
-        pointer(dense).get(dst, 0, count);
-    }
-
-    /** Copies {@code count} values of {@code src} over the first values of a dense row-major array. */
-    static void copyIn(float[] src, int count, INDArray dense) {
-        pointer(dense).put(src, 0, count);
+    /**
+     * The values of a dense row-major float array as a buffer over its native memory (no copy), index 0 at
+     * its first element. Valid while {@code a} is reachable and its workspace open.
+     */
+    public static FloatBuffer view(INDArray a) {
+        if (!isDenseRowMajor(a)) {
+            throw new IllegalArgumentException("a native view needs a dense row-major float array, got ordering "
+                    + a.ordering() + ", element stride " + a.elementWiseStride() + ", type " + a.dataType());
+        }
+        FloatPointer p = pointer(a);
+        return p.limit(p.position() + a.length()).asBuffer();
     }
 
     /** A float32 matrix [rows, cols] holding a copy of {@code data} (row-major). */

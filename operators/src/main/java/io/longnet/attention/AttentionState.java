@@ -4,37 +4,41 @@ import io.longnet.model.DilationSchedule;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import java.nio.ByteBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * What one attention layer must remember of a stream (spec section 7): per (branch, head), the kept rows of
- * the open segment, keys (after xPos) and values, each [rows, D] with rows <= ceil(w / r). Buffers grow by
- * doubling up to that bound, so the memory held follows the rows actually kept.
+ * the open segment, keys and values, rows <= ceil(w / r). With xPos, keys are kept rotated at their
+ * segment-relative position but not scaled: the scale is applied relative to each query block when attending
+ * (see {@link DilatedAttention}), so what is kept depends neither on the chunking nor on the segment length.
+ * Buffers grow by doubling up to that bound, so the memory held follows the rows actually kept.
+ *
+ * <p>Storage, in the layout the kernel reads (L = {@link KeyPanels#LANES} lanes, Dp = D rounded up to L):
+ * keys as panels of L consecutive rows transposed, {@code [ceil(capacity / L)][D][L]}; values row-major
+ * {@code [capacity][Dp]}, zero past D (columns past D are never written).
  */
 public final class AttentionState {
 
     private static final int MIN_CAPACITY = 16;
 
-    private final int branches;
     private final int heads;
     private final int headDim;
+    private final int paddedDim;
     private final int[] maxRows;      // [branches * heads]
     private final int[] rows;         // [branches * heads]
-    private final INDArray[] keys;    // [branches * heads] of [capacity, D]
-    private final INDArray[] values;  // [branches * heads] of [capacity, D]
+    private final float[][] keys;     // [branches * heads] of key panels [capacity / L][D][L]
+    private final float[][] values;   // [branches * heads] of [capacity][Dp]
 
     public AttentionState(DilationSchedule schedule, int heads, int headDim) {
-        this.branches = schedule.size();
+        int branches = schedule.size();
         this.heads = heads;
         this.headDim = headDim;
+        this.paddedDim = KeyPanels.padded(headDim);
         this.maxRows = new int[branches * heads];
         this.rows = new int[branches * heads];
-        this.keys = new INDArray[branches * heads];
-        this.values = new INDArray[branches * heads];
+        this.keys = new float[branches * heads][0];
+        this.values = new float[branches * heads][0];
         for (int b = 0; b < branches; b++) {
             for (int h = 0; h < heads; h++) {
                 maxRows[b * heads + h] = schedule.branch(b).keptRows(schedule.offset(b, h, heads));
@@ -46,70 +50,107 @@ public final class AttentionState {
         return rows[branch * heads + head];
     }
 
-    /** The kept keys of (branch, head), a view [rows, D]; valid until the next append or clear. */
+    /** A copy of the kept keys of (branch, head), [rows, D] (with xPos: rotated, unscaled). */
     public INDArray keys(int branch, int head) {
-        return prefix(keys[branch * heads + head], rows(branch, head));
+        int i = branch * heads + head;
+        float[] out = new float[rows[i] * headDim]; // [rows, D]
+        for (int row = 0; row < rows[i]; row++) {
+            KeyPanels.read(keys[i], headDim, row, out, row * headDim);
+        }
+        return Arrays2.matrix(out, rows[i], headDim);
     }
 
-    /** The kept values of (branch, head), a view [rows, D]. */
+    /** A copy of the kept values of (branch, head), [rows, D]. */
     public INDArray values(int branch, int head) {
-        return prefix(values[branch * heads + head], rows(branch, head));
-    }
-
-    private static INDArray prefix(INDArray buffer, int rows) {
-        return buffer.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all());
+        int i = branch * heads + head;
+        float[] out = new float[rows[i] * headDim]; // [rows, D]
+        for (int row = 0; row < rows[i]; row++) {
+            System.arraycopy(values[i], row * paddedDim, out, row * headDim, headDim);
+        }
+        return Arrays2.matrix(out, rows[i], headDim);
     }
 
     /** Appends newly kept rows; keys and values [m, D]. */
     public void append(int branch, int head, INDArray newKeys, INDArray newValues) {
-        int i = branch * heads + head;
         int m = (int) newKeys.rows();
+        float[] k = Arrays2.rowMajor(newKeys);   // [m, D]
+        float[] v = Arrays2.rowMajor(newValues); // [m, D]
+        int first = reserve(branch, head, m);
+        for (int j = 0; j < m; j++) {
+            setRow(branch, head, first + j, k, j * headDim, v, j * headDim);
+        }
+    }
+
+    /** Makes room for m more rows of (branch, head) and counts them as kept; returns the first new row. */
+    int reserve(int branch, int head, int m) {
+        int i = branch * heads + head;
         int needed = rows[i] + m;
         if (needed > maxRows[i]) {
             throw new IllegalStateException("branch " + branch + " head " + head + " would keep " + needed
                     + " rows, more than its segment allows (" + maxRows[i] + ")");
         }
-        ensureCapacity(i, needed);
-        keys[i].get(NDArrayIndex.interval(rows[i], needed), NDArrayIndex.all()).assign(newKeys);
-        values[i].get(NDArrayIndex.interval(rows[i], needed), NDArrayIndex.all()).assign(newValues);
+        int capacity = values[i].length / paddedDim;
+        if (needed > capacity) {
+            int grown = KeyPanels.roundUp(Math.min(maxRows[i], Math.max(needed, Math.max(MIN_CAPACITY, 2 * capacity))));
+            keys[i] = java.util.Arrays.copyOf(keys[i], grown * headDim);
+            values[i] = java.util.Arrays.copyOf(values[i], grown * paddedDim);
+        }
+        int first = rows[i];
         rows[i] = needed;
+        return first;
     }
 
-    private void ensureCapacity(int i, int needed) {
-        long capacity = keys[i] == null ? 0 : keys[i].rows();
-        if (needed <= capacity) {
-            return;
-        }
-        int grown = (int) Math.min(maxRows[i], Math.max(needed, Math.max(MIN_CAPACITY, 2 * capacity)));
-        INDArray k;
-        INDArray v;
-        // The state outlives the forward pass's workspace, so its buffers are allocated outside any workspace.
-        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            k = Nd4j.create(DataType.FLOAT, grown, headDim);
-            v = Nd4j.create(DataType.FLOAT, grown, headDim);
-        }
-        if (rows[i] > 0) {
-            prefix(k, rows[i]).assign(prefix(keys[i], rows[i]));
-            prefix(v, rows[i]).assign(prefix(values[i], rows[i]));
-        }
-        keys[i] = k;
-        values[i] = v;
+    /** Writes kept row {@code row} of (branch, head): D key values at k[kOff..], D values at v[vOff..]. */
+    void setRow(int branch, int head, int row, float[] k, int kOff, float[] v, int vOff) {
+        int i = branch * heads + head;
+        KeyPanels.write(keys[i], headDim, row, k, kOff);
+        System.arraycopy(v, vOff, values[i], row * paddedDim, headDim);
+    }
+
+    /** Key panels of (branch, head), [ceil(rows / L)][D][L]; lanes past {@link #rows} are not meaningful. */
+    float[] keyPanels(int branch, int head) {
+        return keys[branch * heads + head];
+    }
+
+    /** Values of (branch, head), [rows][Dp] row-major, zero past D. */
+    float[] paddedValues(int branch, int head) {
+        return values[branch * heads + head];
     }
 
     /** A segment of this branch closed: its rows are never looked at again (buffers are reused). */
     public void clearBranch(int branch) {
         for (int h = 0; h < heads; h++) {
-            rows[branch * heads + h] = 0;
+            clear(branch, h);
         }
     }
 
-    /** Floats allocated for keys and values, used or not. */
-    public long heldFloats() {
+    /**
+     * The most floats {@link #heldFloats()} can reach for this schedule: every (branch, head) at its segment's
+     * bound, rounded up to whole key panels, values padded to Dp.
+     */
+    public static long maxHeldFloats(DilationSchedule schedule, int heads, int headDim) {
         long sum = 0;
-        for (INDArray k : keys) {
-            sum += k == null ? 0 : 2 * k.length();
+        for (int b = 0; b < schedule.size(); b++) {
+            for (int h = 0; h < heads; h++) {
+                long capacity = KeyPanels.roundUp(schedule.branch(b).keptRows(schedule.offset(b, h, heads)));
+                sum += capacity * (headDim + KeyPanels.padded(headDim));
+            }
         }
         return sum;
+    }
+
+    /** Floats allocated for keys and values (JVM heap), used or not. */
+    public long heldFloats() {
+        long sum = 0;
+        for (int i = 0; i < keys.length; i++) {
+            sum += (keys[i] == null ? 0 : keys[i].length) + (values[i] == null ? 0 : values[i].length);
+        }
+        return sum;
+    }
+
+    /** The segment of (branch, head) closed. Old rows stay in the buffers but are never read again. */
+    void clear(int branch, int head) {
+        rows[branch * heads + head] = 0;
     }
 
     /** Floats held for kept rows (keys and values). */
@@ -125,8 +166,8 @@ public final class AttentionState {
         for (int i = 0; i < rows.length; i++) {
             out.writeInt(rows[i]);
             if (rows[i] > 0) {
-                writeFloats(out, Arrays2.rowMajor(prefix(keys[i], rows[i])));
-                writeFloats(out, Arrays2.rowMajor(prefix(values[i], rows[i])));
+                writeFloats(out, Arrays2.rowMajor(keys(i / heads, i % heads)));
+                writeFloats(out, Arrays2.rowMajor(values(i / heads, i % heads)));
             }
         }
     }
@@ -138,16 +179,20 @@ public final class AttentionState {
                 throw new IOException("state holds " + r + " rows for branch " + i / heads + " head " + i % heads
                         + ", but this model keeps at most " + maxRows[i]);
             }
-            rows[i] = 0;
+            clear(i / heads, i % heads);
             if (r > 0) {
-                append(i / heads, i % heads, Arrays2.matrix(readFloats(in, r * headDim), r, headDim),
-                        Arrays2.matrix(readFloats(in, r * headDim), r, headDim));
+                float[] k = readFloats(in, r * headDim); // [r, D]
+                float[] v = readFloats(in, r * headDim); // [r, D]
+                reserve(i / heads, i % heads, r);
+                for (int row = 0; row < r; row++) {
+                    setRow(i / heads, i % heads, row, k, row * headDim, v, row * headDim);
+                }
             }
         }
     }
 
     private static void writeFloats(DataOutput out, float[] values) throws IOException {
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(values.length * 4);
+        ByteBuffer buf = ByteBuffer.allocate(values.length * 4);
         buf.asFloatBuffer().put(values);
         out.write(buf.array());
     }
@@ -156,7 +201,7 @@ public final class AttentionState {
         byte[] bytes = new byte[count * 4];
         in.readFully(bytes);
         float[] out = new float[count];
-        java.nio.ByteBuffer.wrap(bytes).asFloatBuffer().get(out);
+        ByteBuffer.wrap(bytes).asFloatBuffer().get(out);
         return out;
     }
 }

@@ -1,35 +1,73 @@
 package io.longnet.attention;
 
+import io.longnet.compute.ComputeThreads;
 import io.longnet.model.Branch;
 import io.longnet.model.DilationSchedule;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ObjIntConsumer;
 
 /**
- * Causal dilated attention over one chunk of a stream, on ND4J (spec sections 2, 3, 5, 7).
+ * Causal dilated attention over one chunk of a stream (spec sections 2, 3, 5, 7), in Java vectors.
  *
  * <p>Notation: n = chunk tokens at stream positions [first, first + n); E = H * D; branch (w, r); a head
- * with offset o keeps local rows t = o, o + r, ... of each segment. For every (branch, segment piece, head)
- * the kept rows of the chunk are gathered, appended to the open segment's state, and attended causally
- * against all kept rows so far in query blocks; branch outputs are merged per (position, head) by
- * log-sum-exp weights as they arrive. A full forward pass is one chunk from position 0 on a fresh state.
+ * with offset o keeps local rows t = o, o + r, ... of each segment; "kept index" g counts a head's kept rows
+ * in the open segment (the state's rows first, then the chunk's). For every (branch, segment piece, head)
+ * the chunk's kept keys and values are appended to the state, then its kept queries attend causally to all
+ * kept rows so far, a query block at a time, flash-style: key blocks stream by, each query row keeps a
+ * running max, sum and output, rescaled when the max grows. Branch outputs are merged per (position, head)
+ * by log-sum-exp weights as they arrive. Heads run in parallel on {@link ComputeThreads#get()} threads
+ * when the chunk has enough work to pay for the hand-off.
+ * A full forward pass is one chunk from position 0 on a fresh state.
+ *
+ * <p>xPos: rows are rotated at their segment-relative positions (the state keeps keys rotated, unscaled).
+ * The scale zeta^((t - t') / b) of a query at t and a key at t' is split at T0, the position of the query
+ * block's first row: queries get zeta^((t - T0) / b) <= 1 and the block's view of the keys gets
+ * zeta^((T0 - t') / b), <= 1 for every key before the block. Inside the block the factors exceed 1, so
+ * query blocks are cut short enough (at most {@link #XPOS_BLOCK_EXPONENT} in ln units) that none leaves
+ * float range: finite and exact at any segment length.
  */
 public final class DilatedAttention {
 
-    /** Query rows per score block: bounds the [block, keys] score matrix for long segments. */
-    private static final int QUERY_BLOCK = 256;
+    /** Query rows per block. */
+    private static final int QUERY_BLOCK = 64;
+    /** Keys per block of the online softmax, a multiple of the vector width. */
+    private static final int KEY_BLOCK = 512;
+    /**
+     * Below this much work a chunk runs on the calling thread: handing heads to other threads costs tens of
+     * microseconds (far more on a busy machine), about what 4 MFLOP take on one core.
+     */
+    private static final double PARALLEL_MIN_FLOPS = 4e6;
+    /** Bound on |ln| of any xPos factor inside a query block: e^40 is far inside float range. */
+    private static final double XPOS_BLOCK_EXPONENT = 40;
+
+    private static final ExecutorService WORKERS = Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "longnet-attention");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final DilationSchedule schedule;
     private final int heads;
     private final int headDim;
+    private final int paddedDim;
     private final XPos xpos; // null without xPos
-    private final double softmaxScale;
-    private final int maxVisibleKeys;  // max over branches of ceil(w / r)
+    private final float softmaxScale;
+    private final int maxVisibleKeys;  // max over branches of ceil(w / r), rounded up to whole panels
 
     public DilatedAttention(DilationSchedule schedule, int heads, int headDim, XPos xpos) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            throw new IllegalStateException("the attention kernel uses the Vector API: start the JVM with "
+                    + "--add-modules jdk.incubator.vector (on Flink: env.java.opts.all: "
+                    + "--add-modules=jdk.incubator.vector)");
+        }
         if (xpos != null && xpos.headDim() != headDim) {
             throw new IllegalArgumentException("xpos.scale has " + xpos.headDim() / 2 + " entries, expected "
                     + headDim / 2);
@@ -37,9 +75,11 @@ public final class DilatedAttention {
         this.schedule = schedule;
         this.heads = heads;
         this.headDim = headDim;
+        this.paddedDim = KeyPanels.padded(headDim);
         this.xpos = xpos;
-        this.softmaxScale = 1.0 / Math.sqrt(headDim);
-        this.maxVisibleKeys = schedule.branches().stream().mapToInt(Branch::maxKeptRows).max().orElseThrow();
+        this.softmaxScale = (float) (1.0 / Math.sqrt(headDim));
+        this.maxVisibleKeys = KeyPanels.roundUp(
+                schedule.branches().stream().mapToInt(Branch::maxKeptRows).max().orElseThrow());
     }
 
     public AttentionState newState() {
@@ -47,38 +87,125 @@ public final class DilatedAttention {
     }
 
     /**
-     * @param qkv   [n, 3E] row-major: q in columns [0, E), k in [E, 2E), v in [2E, 3E); projected, before xPos
+     * Compiles the kernel's vector code, once per JVM, before a stream's first chunk needs it: until the
+     * JIT's optimising compiler has intrinsified the Vector API calls they run tens of times slower, which
+     * cost the first 512-token chunk of a 4-layer E=256 model 2-3 s of CPU against under 0.1 s for the
+     * next. Sixteen small passes, with and without xPos, through two branches, take that cost up front
+     * (2-3 s of CPU, most of it the compiler's). Later calls return at once.
+     */
+    public static void warmUp() {
+        WarmUp.DONE.hashCode();
+    }
+
+    private static final class WarmUp {
+        static final Object DONE = run();
+
+        private static Object run() {
+            int heads = 2;
+            int d = 64;
+            int n = 256;
+            DilationSchedule two = DilationSchedule.of(java.util.List.of(128, 256), java.util.List.of(1, 2),
+                    io.longnet.model.HeadOffsetRule.GROUPED);
+            float[] zeta = new float[d / 2];
+            Arrays.fill(zeta, 0.5f);
+            float[] qkv = new float[n * 3 * heads * d]; // [n, 3E]
+            for (int i = 0; i < qkv.length; i++) {
+                qkv[i] = (i % 7) * 0.1f;
+            }
+            for (XPos xpos : new XPos[] {null, new XPos(zeta, 512)}) {
+                DilatedAttention attention = new DilatedAttention(two, heads, d, xpos);
+                for (int pass = 0; pass < 8; pass++) {
+                    attention.attend(qkv, n, 0, attention.newState());
+                }
+            }
+            return new Object();
+        }
+    }
+
+    /** {@link #attend(FloatBuffer, int, long, AttentionState)} over a heap array. */
+    public float[] attend(float[] qkv, int n, long first, AttentionState state) {
+        return attend(FloatBuffer.wrap(qkv), n, first, state);
+    }
+
+    /**
+     * @param qkv   [n, 3E] row-major from index 0: q in columns [0, E), k in [E, 2E), v in [2E, 3E); projected,
+     *              before xPos. Only read (absolute gets), so a view of native memory serves.
      * @param first stream position of the chunk's first row
      * @param state the open segments' kept rows; updated to include this chunk
      * @return [n, E] row-major, column h * D + d; 0 where no branch covers (position, head)
      */
-    public float[] attend(float[] qkv, int n, long first, AttentionState state) {
-        Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads],
-                Nd4j.createUninitialized(DataType.FLOAT, (long) QUERY_BLOCK * maxVisibleKeys),
-                Nd4j.createUninitialized(DataType.FLOAT, (long) QUERY_BLOCK * headDim),
-                new float[QUERY_BLOCK * maxVisibleKeys]);
+    public float[] attend(FloatBuffer qkv, int n, long first, AttentionState state) {
+        Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads]);
         Arrays.fill(chunk.lse, Double.NEGATIVE_INFINITY);
-        for (int b = 0; b < schedule.size(); b++) {
-            int w = schedule.branch(b).segmentLength();
-            long end = first + n;
-            for (long segmentStart = Math.floorDiv(first, w) * (long) w; segmentStart < end; segmentStart += w) {
-                long pieceEnd = Math.min(end, segmentStart + w);
-                for (int h = 0; h < heads; h++) {
-                    attendPiece(chunk, b, h, segmentStart, Math.max(first, segmentStart), pieceEnd, state);
-                }
-                if (pieceEnd == segmentStart + w) {
-                    state.clearBranch(b);
-                }
-            }
-        }
+        int threads = pairs(n, state) * 4.0 * headDim < PARALLEL_MIN_FLOPS ? 1 : ComputeThreads.get();
+        forEachHead(threads, (scratch, h) -> attendHead(chunk, scratch, h, state));
         return chunk.out;
     }
 
+    /** About how many (query, key) pairs the chunk attends: its kept rows times the rows they see at most. */
+    private double pairs(int n, AttentionState state) {
+        double pairs = 0;
+        for (int b = 0; b < schedule.size(); b++) {
+            double kept = Math.ceil((double) n / schedule.branch(b).dilatedRatio());
+            for (int h = 0; h < heads; h++) {
+                pairs += kept * (state.rows(b, h) + kept);
+            }
+        }
+        return pairs;
+    }
+
+    /** Runs task(scratch, h) for every head on up to {@code wanted} threads (this one included), a scratch each. */
+    private void forEachHead(int wanted, ObjIntConsumer<Scratch> task) {
+        int threads = Math.min(wanted, heads);
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            Scratch scratch = new Scratch();
+            for (int h = next.getAndIncrement(); h < heads; h = next.getAndIncrement()) {
+                task.accept(scratch, h);
+            }
+        };
+        List<Future<?>> helpers = new ArrayList<>();
+        for (int t = 1; t < threads; t++) {
+            helpers.add(WORKERS.submit(worker));
+        }
+        try {
+            worker.run();
+        } finally {
+            for (Future<?> helper : helpers) {
+                try {
+                    helper.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while attention heads ran", e);
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IllegalStateException("an attention head failed", e.getCause());
+                }
+            }
+        }
+    }
+
+    /** Every branch and segment piece of head h. Touches only head h's columns, lse entries and state rows. */
+    private void attendHead(Chunk c, Scratch s, int h, AttentionState state) {
+        long end = c.first + c.n;
+        for (int b = 0; b < schedule.size(); b++) {
+            int w = schedule.branch(b).segmentLength();
+            for (long segmentStart = Math.floorDiv(c.first, w) * (long) w; segmentStart < end; segmentStart += w) {
+                long pieceEnd = Math.min(end, segmentStart + w);
+                attendPiece(c, s, b, h, segmentStart, Math.max(c.first, segmentStart), pieceEnd, state);
+                if (pieceEnd == segmentStart + w) {
+                    state.clear(b, h);
+                }
+            }
+        }
+    }
+
     /** Positions [pieceStart, pieceEnd) of one segment starting at segmentStart, one head of one branch. */
-    private void attendPiece(Chunk c, int b, int h, long segmentStart, long pieceStart, long pieceEnd,
+    private void attendPiece(Chunk c, Scratch s, int b, int h, long segmentStart, long pieceStart, long pieceEnd,
                              AttentionState state) {
-        Branch branch = schedule.branch(b);
-        int r = branch.dilatedRatio();
+        int r = schedule.branch(b).dilatedRatio();
         int offset = schedule.offset(b, h, heads);
         int fromRow = (int) (pieceStart - segmentStart);
         int toRow = (int) (pieceEnd - segmentStart);
@@ -88,19 +215,29 @@ public final class DilatedAttention {
         }
         int m = (toRow - 1 - firstKept) / r + 1;
         int chunkRow0 = (int) (segmentStart + firstKept - c.first);
-        int prior = state.rows(b, h);
-        INDArray queries = gather(c, m, chunkRow0, r, h, 0, firstKept, branch, false); // [m, D]
-        state.append(b, h, gather(c, m, chunkRow0, r, h, 1, firstKept, branch, true),  // [m, D]
-                gather(c, m, chunkRow0, r, h, 2, firstKept, branch, false));          // [m, D]
-        INDArray keys = state.keys(b, h);     // [prior + m, D]
-        INDArray values = state.values(b, h); // [prior + m, D]
-        for (int j0 = 0; j0 < m; j0 += QUERY_BLOCK) {
-            int j1 = Math.min(m, j0 + QUERY_BLOCK);
-            attendBlock(c, queries.get(NDArrayIndex.interval(j0, j1), NDArrayIndex.all()),
-                    keys.get(NDArrayIndex.interval(0, prior + j1), NDArrayIndex.all()),
-                    values.get(NDArrayIndex.interval(0, prior + j1), NDArrayIndex.all()),
-                    prior + j0, h, chunkRow0 + j0 * r, r);
+        int prior = state.reserve(b, h, m);
+        appendKeysAndValues(c, s, b, h, prior, m, chunkRow0, r, firstKept, state);
+        float[] panels = state.keyPanels(b, h);
+        float[] values = state.paddedValues(b, h);
+        int block = queryBlock(r);
+        for (int j0 = 0; j0 < m; j0 += block) {
+            int rows = Math.min(block, m - j0);
+            gatherQueries(c, s, h, rows, chunkRow0 + j0 * r, r, firstKept + j0 * r);
+            float[] keys = xpos == null ? panels : scaledKeys(s, panels, prior + j0, prior + j0 + rows, r);
+            attendBlock(s, rows, keys, values, prior + j0);
+            for (int i = 0; i < rows; i++) {
+                merge(c, chunkRow0 + (j0 + i) * r, h, s.out, i * paddedDim, s.rowSum[i], s.rowMax[i]);
+            }
         }
+    }
+
+    /** Query rows per block: {@link #QUERY_BLOCK}, fewer when xPos factors inside a block could leave float range. */
+    private int queryBlock(int r) {
+        if (xpos == null) {
+            return QUERY_BLOCK;
+        }
+        double rowsInRange = Math.floor(XPOS_BLOCK_EXPONENT / (r * xpos.maxDecay())) + 1;
+        return (int) Math.max(1, Math.min(QUERY_BLOCK, rowsInRange));
     }
 
     /** Smallest local row t >= fromRow with t >= offset and (t - offset) divisible by r. */
@@ -111,101 +248,181 @@ public final class DilatedAttention {
         return offset + (fromRow - offset + r - 1) / r * r;
     }
 
-    /**
-     * One block of queries against the keys they may see: query i of the block sees keys [0, diagonal + i].
-     * The two products are gemms; the causal softmax runs in one Java pass per row over a copy of the scores,
-     * with the mask as a loop bound (ND4J's strided and broadcast element-wise ops cost several times more).
-     * Merges each query's output and lse into the chunk's accumulators.
-     */
-    private void attendBlock(Chunk c, INDArray queries, INDArray keys, INDArray values, int diagonal, int h,
-                             int chunkRow0, int r) {
-        int qb = (int) queries.rows();
-        int visible = (int) keys.rows();
-        INDArray scores = Arrays2.scratch(c.scoreScratch, qb, visible); // [qb, visible]
-        Nd4j.gemm(queries, keys, scores, false, true, 1.0, 0.0);       // queries carry the softmax scale
-        float[] s = c.scoreRows; // [qb, visible] row-major, then the unnormalised probabilities
-        Arrays2.copyOut(scores, s, qb * visible);
-        double[] lse = new double[qb];  // [qb]
-        double[] norm = new double[qb]; // [qb]
-        for (int i = 0; i < qb; i++) {
-            int row = i * visible;
-            int seen = diagonal + i + 1;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < seen; j++) {
-                max = Math.max(max, s[row + j]);
+    /** The chunk's m kept keys (rotated at local rows firstKept, +r, ...) and values, as state rows prior, ... */
+    private void appendKeysAndValues(Chunk c, Scratch s, int b, int h, int prior, int m, int chunkRow0, int r,
+                                     int firstKept, AttentionState state) {
+        int width = heads * headDim;
+        XPos.Rotor rotor = xpos == null ? null : xpos.rotor(firstKept, r);
+        for (int j = 0; j < m; j++) {
+            int row = (chunkRow0 + j * r) * 3 * width + h * headDim;
+            c.qkv.get(row + width, s.key, 0, headDim);
+            c.qkv.get(row + 2 * width, s.value, 0, headDim);
+            if (rotor != null) {
+                rotor.rotate(s.key, 0);
+                rotor.advance();
             }
-            double sum = 0;
-            for (int j = 0; j < seen; j++) {
-                float e = (float) Math.exp(s[row + j] - max);
-                s[row + j] = e;
-                sum += e;
-            }
-            Arrays.fill(s, row + seen, row + visible, 0f);
-            lse[i] = max + Math.log(sum);
-            norm[i] = 1.0 / sum;
-        }
-        Arrays2.copyIn(s, qb * visible, scores);
-        INDArray weighted = Arrays2.scratch(c.outScratch, qb, headDim); // [qb, D], not yet divided by the sums
-        Nd4j.gemm(scores, values, weighted, false, false, 1.0, 0.0);
-        float[] unnormalised = Arrays2.rowMajor(weighted);
-        for (int i = 0; i < qb; i++) {
-            merge(c, chunkRow0 + i * r, h, unnormalised, i * headDim, norm[i], lse[i]);
+            state.setRow(b, h, prior + j, s.key, 0, s.value, 0);
         }
     }
 
-    /** Adds one branch's (output, lse) for (row, head) to the running log-sum-exp mixture (spec section 3). */
-    private void merge(Chunk c, int row, int h, float[] o, int oOff, double norm, double lse) {
+    /**
+     * Query rows [rows][D] into s.queries (padded with zero rows to whole tiles): rotated at local rows
+     * firstRow, +r, ..., scaled by the softmax scale and, with xPos, by zeta^((t - T0) / b), T0 = firstRow.
+     */
+    private void gatherQueries(Chunk c, Scratch s, int h, int rows, int chunkRow0, int r, int firstRow) {
+        int width = heads * headDim;
+        int padded = roundUpToTile(rows);
+        XPos.Rotor rotor = xpos == null ? null : xpos.rotor(firstRow, r);
+        if (rotor != null) {
+            for (int pair = 0; pair < headDim / 2; pair++) {
+                s.queryScale[pair] = softmaxScale;                    // zeta^(0 / b): the block's first row
+                s.queryScaleStep[pair] = xpos.scale(pair, r);         // zeta^(r / b) a row further
+            }
+        }
+        for (int i = 0; i < rows; i++) {
+            int off = i * headDim;
+            c.qkv.get((chunkRow0 + i * r) * 3 * width + h * headDim, s.queries, off, headDim);
+            if (rotor == null) {
+                for (int d = 0; d < headDim; d++) {
+                    s.queries[off + d] *= softmaxScale;
+                }
+                continue;
+            }
+            rotor.rotate(s.queries, off);
+            rotor.advance();
+            for (int pair = 0; pair < headDim / 2; pair++) {
+                float factor = (float) s.queryScale[pair];
+                s.queries[off + 2 * pair] *= factor;
+                s.queries[off + 2 * pair + 1] *= factor;
+                s.queryScale[pair] *= s.queryScaleStep[pair];
+            }
+        }
+        Arrays.fill(s.queries, rows * headDim, padded * headDim, 0f);
+    }
+
+    /**
+     * The key panels for kept indices [0, blockEnd) as a query block starting at kept index g0 sees them:
+     * key g' times zeta^((g0 - g') r / b) per pair (<= 1 before the block, bounded by the block size inside).
+     */
+    private float[] scaledKeys(Scratch s, float[] panels, int g0, int blockEnd, int r) {
+        int lanes = KeyPanels.LANES;
+        int pairs = headDim / 2;
+        for (int pair = 0; pair < pairs; pair++) {
+            s.pairDecay[pair] = (float) (xpos.decay(pair) * r);
+        }
+        for (int p = 0; p * lanes < blockEnd; p++) {
+            AttentionTiles.scalePanel(panels, s.scaledKeys, p * headDim * lanes, pairs, s.pairDecay, g0 - p * lanes);
+        }
+        return s.scaledKeys;
+    }
+
+    /**
+     * One query block (rows in s.queries) against keys [0, diagonal + rows): query i sees keys [0, diagonal + i].
+     * Leaves in s.out [rows][Dp] the unnormalised outputs, in s.rowMax the running max and s.rowSum the sum.
+     */
+    private void attendBlock(Scratch s, int rows, float[] keys, float[] values, int diagonal) {
+        int tiles = roundUpToTile(rows);
+        Arrays.fill(s.out, 0, tiles * paddedDim, 0f);
+        Arrays.fill(s.rowMax, Float.NEGATIVE_INFINITY);
+        Arrays.fill(s.rowSum, 0);
+        int visibleEnd = diagonal + rows;
+        for (int k0 = 0; k0 < visibleEnd; k0 += KEY_BLOCK) {
+            for (int g = 0; g < rows; g += AttentionTiles.ROWS) {
+                int lastRow = Math.min(g + AttentionTiles.ROWS, rows) - 1;
+                int width = Math.min(KEY_BLOCK, diagonal + lastRow + 1 - k0); // keys the tile's last row sees
+                if (width <= 0) {
+                    continue;
+                }
+                AttentionTiles.scores(s.queries, g * headDim, headDim, keys, k0 / KeyPanels.LANES,
+                        KeyPanels.roundUp(width) / KeyPanels.LANES, s.scores, g * KEY_BLOCK, KEY_BLOCK);
+                for (int i = g; i < g + AttentionTiles.ROWS; i++) {
+                    softmaxStep(s, i, i < rows ? diagonal + i + 1 - k0 : 0, width);
+                }
+                AttentionTiles.accumulate(s.scores, g * KEY_BLOCK, KEY_BLOCK, width, values, k0, paddedDim, s.out,
+                        g * paddedDim);
+            }
+        }
+    }
+
+    /**
+     * Online softmax over one key block for query row i: its first {@code count} scores (clipped to the
+     * block) become exp(score - new max), the rest up to {@code width} become 0; the row's sum and output
+     * are rescaled to the new max. Scores past count are first set to -infinity up to a whole vector, so
+     * that the vector passes need no masks (e^-inf = 0).
+     */
+    private void softmaxStep(Scratch s, int i, int count, int width) {
+        int off = i * KEY_BLOCK;
+        int seen = Math.min(count, width);
+        if (seen <= 0) {
+            Arrays.fill(s.scores, off, off + width, 0f);
+            return;
+        }
+        int vectors = KeyPanels.roundUp(seen);
+        Arrays.fill(s.scores, off + seen, off + vectors, Float.NEGATIVE_INFINITY);
+        float max = Math.max(s.rowMax[i], AttentionTiles.max(s.scores, off, vectors));
+        float sum = AttentionTiles.exponentiate(s.scores, off, vectors, max);
+        if (vectors < width) {
+            Arrays.fill(s.scores, off + vectors, off + width, 0f);
+        }
+        if (max != s.rowMax[i]) {
+            float correction = (float) Math.exp(s.rowMax[i] - max); // 0 on the first block
+            s.rowSum[i] *= correction;
+            AttentionTiles.scale(s.out, i * paddedDim, paddedDim, correction);
+            s.rowMax[i] = max;
+        }
+        s.rowSum[i] += sum;
+    }
+
+    private static int roundUpToTile(int rows) {
+        return (rows + AttentionTiles.ROWS - 1) / AttentionTiles.ROWS * AttentionTiles.ROWS;
+    }
+
+    /**
+     * Adds one branch's output o[oOff .. oOff + D) / sum, with lse = max + ln sum, for (row, head) to the running
+     * log-sum-exp mixture (spec section 3).
+     */
+    private void merge(Chunk c, int row, int h, float[] o, int oOff, double sum, double max) {
+        double lse = max + Math.log(sum);
+        double norm = 1.0 / sum;
         int li = row * heads + h;
         int col = row * heads * headDim + h * headDim;
         double previous = c.lse[li];
-        if (previous == Double.NEGATIVE_INFINITY) {
-            for (int d = 0; d < headDim; d++) {
-                c.out[col + d] = (float) (o[oOff + d] * norm);
-            }
-            c.lse[li] = lse;
-            return;
+        double keep = 0;         // weight of what is there
+        double add = norm;       // weight of this branch's unnormalised output
+        double merged = lse;
+        if (previous != Double.NEGATIVE_INFINITY) {
+            double m = Math.max(previous, lse);
+            double wOld = Math.exp(previous - m);
+            double wNew = Math.exp(lse - m);
+            double total = wOld + wNew;
+            keep = wOld / total;
+            add = wNew / total * norm;
+            merged = m + Math.log(total);
         }
-        double m = Math.max(previous, lse);
-        double wOld = Math.exp(previous - m);
-        double wNew = Math.exp(lse - m);
-        double total = wOld + wNew;
+        float keepF = (float) keep;
+        float addF = (float) add;
         for (int d = 0; d < headDim; d++) {
-            c.out[col + d] = (float) ((wOld * c.out[col + d] + wNew * o[oOff + d] * norm) / total);
+            c.out[col + d] = keepF * c.out[col + d] + addF * o[oOff + d];
         }
-        c.lse[li] = m + Math.log(total);
-    }
-
-    /**
-     * Gathers m kept rows (chunk rows chunkRow0, +r, ...) of head h from q (part 0), k (1) or v (2), applying
-     * xPos at segment-relative positions for q and k, and the softmax scale to q. Returns [m, D].
-     */
-    private INDArray gather(Chunk c, int m, int chunkRow0, int r, int h, int part, int firstKept, Branch branch,
-                            boolean isKey) {
-        int width = heads * headDim;
-        float[] rows = new float[m * headDim]; // [m, D]
-        double factor = part == 0 ? softmaxScale : 1.0;
-        // Any per-segment shift of the scale position leaves logits unchanged; centring keeps sigma in range.
-        double centre = branch.segmentLength() / 2;
-        for (int i = 0; i < m; i++) {
-            int src = (chunkRow0 + i * r) * 3 * width + part * width + h * headDim;
-            if (xpos != null && part < 2) {
-                double t = firstKept + (double) i * r;
-                xpos.apply(c.qkv, src, rows, i * headDim, t, t - centre, isKey, factor);
-            } else if (factor != 1.0) {
-                for (int d = 0; d < headDim; d++) {
-                    rows[i * headDim + d] = (float) (c.qkv[src + d] * factor);
-                }
-            } else {
-                System.arraycopy(c.qkv, src, rows, i * headDim, headDim);
-            }
-        }
-        return Arrays2.matrix(rows, m, headDim);
+        c.lse[li] = merged;
     }
 
     /** The chunk being attended and its accumulators. */
-    private record Chunk(float[] qkv, int n, long first, float[] out /* [n, E] */, double[] lse /* [n, H] */,
-                         INDArray scoreScratch /* [QUERY_BLOCK * maxVisibleKeys] */,
-                         INDArray outScratch /* [QUERY_BLOCK * D] */,
-                         float[] scoreRows /* [QUERY_BLOCK * maxVisibleKeys] */) {
+    private record Chunk(FloatBuffer qkv, int n, long first, float[] out /* [n, E] */, double[] lse /* [n, H] */) {
+    }
+
+    /** One thread's working memory, reused across its heads, branches and blocks. */
+    private final class Scratch {
+        final float[] key = new float[headDim];                                  // [D]
+        final float[] value = new float[headDim];                                // [D]
+        final float[] queries = new float[QUERY_BLOCK * headDim];                // [QUERY_BLOCK][D]
+        final float[] scores = new float[QUERY_BLOCK * KEY_BLOCK];               // [QUERY_BLOCK][KEY_BLOCK]
+        final float[] out = new float[QUERY_BLOCK * paddedDim];                  // [QUERY_BLOCK][Dp]
+        final float[] rowMax = new float[QUERY_BLOCK];                           // [QUERY_BLOCK]
+        final double[] rowSum = new double[QUERY_BLOCK];                         // [QUERY_BLOCK]
+        final float[] pairDecay = new float[headDim / 2];                        // [D/2] xPos only
+        final double[] queryScale = new double[headDim / 2];                     // [D/2] xPos only
+        final double[] queryScaleStep = new double[headDim / 2];                 // [D/2] xPos only
+        final float[] scaledKeys = xpos == null ? null : new float[maxVisibleKeys * headDim]; // panels
     }
 }

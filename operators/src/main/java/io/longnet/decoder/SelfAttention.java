@@ -39,6 +39,7 @@ public final class SelfAttention {
                 tensor.apply("inner_attn_ln.bias"), c.layernormEps()) : null;
         XPos xpos = c.xpos() ? new XPos(tensor.apply("xpos.scale"), c.xposScaleBase()) : null;
         this.attention = new DilatedAttention(c.schedule(), c.heads(), c.headDim(), xpos);
+        DilatedAttention.warmUp();
     }
 
     public AttentionState newState() {
@@ -48,8 +49,9 @@ public final class SelfAttention {
     /** x [n, E] at stream positions [first, first + n) to [n, E]; the state takes in this chunk's kept rows. */
     public INDArray forward(INDArray x, long first, AttentionState state) {
         int n = (int) x.rows();
-        float[] qkv = Arrays2.rowMajor(x.mmul(qkvWeightT).addiRowVector(qkvBias)); // [n, 3E]
-        INDArray heads = Arrays2.matrix(attention.attend(qkv, n, first, state), n, embedDim); // [n, E]
+        INDArray qkv = x.mmul(qkvWeightT).addiRowVector(qkvBias); // [n, 3E], read in place by the kernel
+        INDArray heads = Arrays2.matrix(attention.attend(Arrays2.view(qkv), n, first, state), n, embedDim); // [n, E]
+        java.lang.ref.Reference.reachabilityFence(qkv); // the view does not keep the native memory alive
         if (innerNorm != null) {
             heads = innerNorm.apply(heads);
         }

@@ -1,5 +1,6 @@
 package io.longnet.ops;
 
+import io.longnet.attention.AttentionState;
 import io.longnet.decoder.LongNetDecoder;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelDirectory;
@@ -31,7 +32,6 @@ import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.bytedeco.javacpp.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * rows appended since the previous write reach RocksDB; a closed segment's map is cleared.
  *
  * <p>Memory: the streams' decoders are held in {@link HotStreams}, at most {@code hotStateBytes} of k/v
- * buffers; beyond that the least recently used streams are written back and dropped, and rebuilt from
+ * buffers (JVM heap); beyond that the least recently used streams are written back and dropped, and rebuilt from
  * RocksDB on their next chunk. The hot copies are derived data: after a restore they are rebuilt lazily.
  *
  * <p>Operator state {@code encoder-model} records the model fingerprint, so that a restore with another
@@ -125,9 +125,13 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         this.onModelChange = onModelChange;
     }
 
-    /** The most memory one stream's hot copy can take: its k/v bound plus the last feature row. */
+    /**
+     * The most memory one stream's hot copy can take: its k/v buffers at the segments' bound (a little above
+     * layers x sum_i ceil(w_i/r_i) x 2E floats: whole key panels, padded values) plus the last feature row.
+     */
     public static long oneStreamBytes(ModelConfig config) {
-        return Float.BYTES * (config.maxStateFloats() + config.embedDim());
+        long perLayer = AttentionState.maxHeldFloats(config.schedule(), config.heads(), config.headDim());
+        return Float.BYTES * (config.layers() * perLayer + config.embedDim());
     }
 
     @Override
@@ -191,13 +195,6 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         LOG.info("Encoder loaded model {} from {} ({} layers, embed dim {}); hot k/v memory {} bytes, one stream "
                 + "at most {} bytes", model.fingerprint(), modelDir, model.config().layers(), model.config().embedDim(),
                 hotStateBytes, oneStream);
-        long nativeLimit = Pointer.maxBytes();
-        if (nativeLimit > 0 && nativeLimit < hotStateBytes) {
-            LOG.warn("ND4J may allocate at most {} bytes of native memory (JavaCPP's org.bytedeco.javacpp.maxbytes, "
-                    + "by default the JVM heap size), less than this encoder's hot-state-memory of {} bytes alone: "
-                    + "set -Dorg.bytedeco.javacpp.maxbytes to the TaskManager's task off-heap size "
-                    + "(docker/README.md, Memory)", nativeLimit, hotStateBytes);
-        }
         return new ChunkEncoder(new LongNetDecoder(model.weights()), model.fingerprint(), topK, predictions);
     }
 

@@ -46,7 +46,11 @@ class DilatedAttentionTest {
                 new Case("shorter than w", List.of(64, 128), List.of(2, 4), 4, 4, 20, HeadOffsetRule.GROUPED),
                 new Case("r > w", List.of(3, 5), List.of(4, 8), 8, 2, 21, HeadOffsetRule.GROUPED),
                 new Case("paper's h mod r", List.of(4, 9), List.of(2, 3), 4, 4, 31, HeadOffsetRule.MODULO),
-                new Case("long segment, query blocks", List.of(600), List.of(1), 2, 4, 700, HeadOffsetRule.GROUPED));
+                new Case("long segment, query blocks", List.of(600), List.of(1), 2, 4, 700, HeadOffsetRule.GROUPED),
+                new Case("head width 64: whole 4 x 4 tiles", List.of(130, 256), List.of(1, 3), 3, 64, 270,
+                        HeadOffsetRule.GROUPED),
+                new Case("head width 80: 4 x 4 and edge tiles", List.of(300), List.of(1), 2, 80, 333,
+                        HeadOffsetRule.GROUPED));
     }
 
     @Test
@@ -58,10 +62,12 @@ class DilatedAttentionTest {
             double[][] q = random(rnd, c.n(), e);
             double[][] k = random(rnd, c.n(), e);
             double[][] v = random(rnd, c.n(), e);
-            double[][] expected = DilatedAttentionReference.attend(q, k, v, c.heads(), schedule, null);
-            DilatedAttention fast = new DilatedAttention(schedule, c.heads(), c.headDim(), null);
-            float[] got = fast.attend(pack(q, k, v), c.n(), 0, fast.newState());
-            assertClose(c.name(), got, expected, 2e-5);
+            for (XPos xpos : new XPos[] {null, new XPos(torchscaleZeta(c.headDim()), 16)}) {
+                double[][] expected = DilatedAttentionReference.attend(q, k, v, c.heads(), schedule, xpos);
+                DilatedAttention fast = new DilatedAttention(schedule, c.heads(), c.headDim(), xpos);
+                float[] got = fast.attend(pack(q, k, v), c.n(), 0, fast.newState());
+                assertClose(c.name() + (xpos == null ? "" : ", xPos"), got, expected, 2e-5);
+            }
         }
     }
 
@@ -72,7 +78,9 @@ class DilatedAttentionTest {
             DilationSchedule schedule = DilationSchedule.of(c.w(), c.r(), c.rule());
             int e = c.heads() * c.headDim();
             float[] qkv = pack(random(rnd, c.n(), e), random(rnd, c.n(), e), random(rnd, c.n(), e));
-            DilatedAttention fast = new DilatedAttention(schedule, c.heads(), c.headDim(), null);
+            // with xPos, so that the kept keys are shown not to depend on the chunking
+            DilatedAttention fast = new DilatedAttention(schedule, c.heads(), c.headDim(),
+                    new XPos(torchscaleZeta(c.headDim()), 16));
             float[] whole = fast.attend(qkv, c.n(), 0, fast.newState());
             AttentionState state = fast.newState();
             long bound = schedule.maxKeptRowsPerLayer() * 2L * e;
@@ -93,23 +101,148 @@ class DilatedAttentionTest {
     }
 
     @Test
-    void xposWithSegmentRelativePositionsEqualsTorchscalesAbsolutePositions() {
+    void xposReferenceEqualsTorchscalesAbsolutePositionsAndTheKernelEqualsTheReference() {
         Random rnd = new Random(3);
         DilationSchedule schedule = DilationSchedule.of(List.of(8, 16), List.of(1, 2), HeadOffsetRule.GROUPED);
         int heads = 2;
         int d = 8;
-        float[] zeta = new float[d / 2];
-        for (int i = 0; i < zeta.length; i++) {
-            zeta[i] = (float) ((2.0 * i + 0.4 * d) / (1.4 * d));
-        }
-        XPos xpos = new XPos(zeta, 16); // a small base makes the scale matter within a few segments
+        XPos xpos = new XPos(torchscaleZeta(d), 16); // a small base makes the scale matter within a few segments
         int n = 48;
         double[][] q = random(rnd, n, heads * d);
         double[][] k = random(rnd, n, heads * d);
         double[][] v = random(rnd, n, heads * d);
         double[][] expected = DilatedAttentionReference.attend(q, k, v, heads, schedule, xpos);
+        // torchscale: rotation at the absolute position t, scale zeta^(+-(t - ceil(N / 2)) / b) on q and k
+        double[][] qAbs = new double[n][];
+        double[][] kAbs = new double[n][];
+        for (int p = 0; p < n; p++) {
+            qAbs[p] = torchscaleXpos(xpos, q[p], heads, d, p, p - Math.ceil(n / 2.0));
+            kAbs[p] = torchscaleXpos(xpos, k[p], heads, d, p, -(p - Math.ceil(n / 2.0)));
+        }
+        double[][] torchscale = DilatedAttentionReference.attend(qAbs, kAbs, v, heads, schedule, null);
+        for (int p = 0; p < n; p++) {
+            for (int i = 0; i < heads * d; i++) {
+                assertThat(expected[p][i]).isCloseTo(torchscale[p][i], org.assertj.core.data.Offset.offset(1e-12));
+            }
+        }
         DilatedAttention fast = new DilatedAttention(schedule, heads, d, xpos);
         assertClose("xpos", fast.attend(pack(q, k, v), n, 0, fast.newState()), expected, 5e-5);
+    }
+
+    static float[] torchscaleZeta(int d) {
+        float[] zeta = new float[d / 2];
+        for (int i = 0; i < zeta.length; i++) {
+            zeta[i] = (float) ((2.0 * i + 0.4 * d) / (1.4 * d));
+        }
+        return zeta;
+    }
+
+    private static double[] torchscaleXpos(XPos xpos, double[] row, int heads, int d, double t, double n) {
+        double[] out = new double[row.length];
+        for (int h = 0; h < heads; h++) {
+            double[] rotated = xpos.rotated(java.util.Arrays.copyOfRange(row, h * d, (h + 1) * d), t);
+            for (int c = 0; c < d; c++) {
+                out[h * d + c] = rotated[c] * xpos.scale(c / 2, n);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void xposIsFiniteAndExactAcrossASegmentOf2To17() {
+        int heads = 2;
+        int d = 8;
+        int w = 1 << 17;
+        DilationSchedule schedule = DilationSchedule.of(List.of(w), List.of(2048), HeadOffsetRule.GROUPED);
+        XPos xpos = new XPos(torchscaleZeta(d), 512);
+        int n = w + 4096;
+        float[] qkv = randomQkv(new Random(17), n, heads * d);
+        DilatedAttention fast = new DilatedAttention(schedule, heads, d, xpos);
+        float[] got = fast.attend(qkv, n, 0, fast.newState());
+        assertAllFinite(got);
+        // rows 0, 1 (first kept rows), the last kept rows of segment 0, and the first of segment 1
+        long[] positions = {0, 1, 2048, 2049, w - 2 * 2048, w - 2048, w - 2047, w, w + 1, w + 2048 + 1};
+        assertMatchesReference(got, qkv, 0, 0, positions, heads, heads * d, schedule, xpos);
+    }
+
+    @Test
+    void xposIsFiniteAndExactNearBothEndsOfASegmentOf2To30AtPosition2To40() {
+        int heads = 2;
+        int d = 8;
+        int w = 1 << 30;
+        int r = 1 << 16;
+        DilationSchedule schedule = DilationSchedule.of(List.of(w), List.of(r), HeadOffsetRule.GROUPED);
+        XPos xpos = new XPos(torchscaleZeta(d), 512);
+        DilatedAttention fast = new DilatedAttention(schedule, heads, d, xpos);
+        long segment = 1L << 40; // a segment start: 2^40 is a multiple of 2^30
+        int n = 5 * r;
+        Random rnd = new Random(30);
+        // the start of the segment: a stream that begins at 2^40
+        float[] head = randomKeptRows(rnd, n, heads * d, r);
+        float[] got = fast.attend(head, n, segment, fast.newState());
+        assertAllFinite(got);
+        assertMatchesReference(got, head, segment, segment,
+                new long[] {segment, segment + 1, segment + 3L * r, segment + 4L * r + 1}, heads, heads * d,
+                schedule, xpos);
+        // the end of the segment and the start of the next: a stream that begins 3 r before the boundary
+        long start = segment + w - 3L * r;
+        float[] tail = randomKeptRows(rnd, n, heads * d, r);
+        got = fast.attend(tail, n, start, fast.newState());
+        assertAllFinite(got);
+        assertMatchesReference(got, tail, start, start,
+                new long[] {start, start + 1, start + 2L * r, start + 2L * r + 1, segment + w, segment + w + r + 1},
+                heads, heads * d, schedule, xpos);
+    }
+
+    private static float[] randomQkv(Random rnd, int n, int e) {
+        float[] qkv = new float[n * 3 * e]; // [n, 3E]
+        for (int i = 0; i < qkv.length; i++) {
+            qkv[i] = (float) rnd.nextGaussian();
+        }
+        return qkv;
+    }
+
+    /** Random rows where some head keeps a row (chunk rows 0 and 1 mod r: offsets 0, 1); the others stay 0. */
+    private static float[] randomKeptRows(Random rnd, int n, int e, int r) {
+        float[] qkv = new float[n * 3 * e]; // [n, 3E]
+        for (int row = 0; row < n; row++) {
+            if (row % r < 2) {
+                for (int i = 0; i < 3 * e; i++) {
+                    qkv[row * 3 * e + i] = (float) rnd.nextGaussian();
+                }
+            }
+        }
+        return qkv;
+    }
+
+    private static void assertAllFinite(float[] out) {
+        for (int i = 0; i < out.length; i++) {
+            if (!Float.isFinite(out[i])) {
+                throw new AssertionError("output " + i + " is " + out[i]);
+            }
+        }
+    }
+
+    /** The kernel's rows at the given stream positions equal the reference for a stream starting at start. */
+    private static void assertMatchesReference(float[] got, float[] qkv, long first, long start, long[] positions,
+                                               int heads, int e, DilationSchedule schedule, XPos xpos) {
+        for (long p : positions) {
+            double[] expected = DilatedAttentionReference.attendAt(pos -> part(qkv, pos - first, 0, e),
+                    pos -> part(qkv, pos - first, 1, e), pos -> part(qkv, pos - first, 2, e), start, p, heads,
+                    schedule, xpos);
+            int row = (int) (p - first);
+            assertClose("position " + p, java.util.Arrays.copyOfRange(got, row * e, (row + 1) * e),
+                    new double[][] {expected}, 2e-5);
+        }
+    }
+
+    /** q (part 0), k (1) or v (2) of chunk row {@code row}, [E]. */
+    private static double[] part(float[] qkv, long row, int part, int e) {
+        double[] x = new double[e];
+        for (int i = 0; i < e; i++) {
+            x[i] = qkv[(int) row * 3 * e + part * e + i];
+        }
+        return x;
     }
 
     @Test

@@ -68,6 +68,7 @@ class JobJarITCase {
                 .anyMatch(entry -> entry.contains("flink-runtime"));
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
+                "--add-modules", "jdk.incubator.vector", // as env.java.opts.all gives a cluster's JVMs
                 "-cp", classPath, FlinkOnlyCluster.class.getName(), jar.toString()));
         command.addAll(jobArgs);
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
