@@ -107,7 +107,7 @@ public final class LongNetDecoder {
                 x = layers[i].forward(x, first, state.layer(i));
             }
             if (finalNorm != null) {
-                x = finalNorm.apply(x);
+                finalNorm.applyInPlace(x);
             }
             features = x.detach();
         }
@@ -163,6 +163,9 @@ public final class LongNetDecoder {
             }
         }
         INDArray out = Arrays2.matrix(x, tokens.length, e);
-        return embeddingNorm == null ? out : embeddingNorm.apply(out);
+        if (embeddingNorm != null) {
+            embeddingNorm.applyInPlace(out);
+        }
+        return out;
     }
 }
