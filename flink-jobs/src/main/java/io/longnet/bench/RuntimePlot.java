@@ -1,17 +1,21 @@
 package io.longnet.bench;
 
 import io.longnet.bench.DenseComparison.Point;
+import java.awt.BasicStroke;
+import java.awt.Color;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.Marker;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** Runtime against sequence length, log-log, for dilated and dense attention, as the paper's Figure 5 (PNG). */
@@ -26,24 +30,35 @@ public final class RuntimePlot {
                 .xAxisTitle("sequence length N (tokens)").yAxisTitle("runtime (s)").build();
         chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true)
                 .setLegendPosition(Styler.LegendPosition.InsideNW).setMarkerSize(9);
-        series(chart, "dilated", result.dilated(), p -> !p.estimated(), false);
-        series(chart, "dense", result.dense(), p -> !p.estimated(), false);
-        series(chart, "dilated, estimated", result.dilated(), Point::estimated, true);
-        series(chart, "dense, estimated", result.dense(), Point::estimated, true);
+        kind(chart, "dilated", result.dilated(), new Color(0x1f77b4));
+        kind(chart, "dense", result.dense(), new Color(0xd62728));
         try (OutputStream out = Files.newOutputStream(png)) {
             BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
         }
     }
 
-    private static void series(XYChart chart, String name, List<Point> points, Predicate<Point> which,
-                               boolean estimated) {
-        List<Point> chosen = points.stream().filter(which).toList();
-        if (chosen.isEmpty()) {
+    /** Measured points as a solid line; estimated ones dashed, continuing from the last measured point. */
+    private static void kind(XYChart chart, String name, List<Point> points, Color color) {
+        List<Point> measured = points.stream().filter(p -> !p.estimated()).toList();
+        List<Point> estimated = new ArrayList<>();
+        if (!measured.isEmpty() && measured.size() < points.size()) {
+            estimated.add(measured.get(measured.size() - 1));
+        }
+        points.stream().filter(Point::estimated).forEach(estimated::add);
+        series(chart, name + ", measured", measured, color, SeriesLines.SOLID, SeriesMarkers.CIRCLE);
+        series(chart, name + ", estimated (run skipped)", estimated, color, SeriesLines.DASH_DASH, SeriesMarkers.DIAMOND);
+    }
+
+    private static void series(XYChart chart, String name, List<Point> points, Color color, BasicStroke line,
+                               Marker marker) {
+        if (points.isEmpty()) {
             return;
         }
-        XYSeries s = chart.addSeries(name, chosen.stream().map(p -> (double) p.n()).toList(),
-                chosen.stream().map(Point::seconds).toList());
-        s.setXYSeriesRenderStyle(estimated ? XYSeries.XYSeriesRenderStyle.Scatter : XYSeries.XYSeriesRenderStyle.Line);
-        s.setMarker(estimated ? SeriesMarkers.DIAMOND : SeriesMarkers.CIRCLE);
+        XYSeries s = chart.addSeries(name, points.stream().map(p -> (double) p.n()).toList(),
+                points.stream().map(Point::seconds).toList());
+        s.setLineColor(color);
+        s.setMarkerColor(color);
+        s.setLineStyle(line);
+        s.setMarker(marker);
     }
 }
