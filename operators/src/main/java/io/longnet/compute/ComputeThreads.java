@@ -41,7 +41,7 @@ public final class ComputeThreads {
 
     /** ND4J's native thread count (OpenMP) for its element-wise ops and reductions. */
     public static int nativeThreads() {
-        Nd4j.getEnvironment();
+        Nd4j.getEnvironment(); // loads the backend that NativeOpsHolder needs
         return NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
     }
 }
