@@ -35,18 +35,23 @@ public final class AttentionBench {
         return (System.nanoTime() - start) / 1e9;
     }
 
-    /** Seconds for positions [0, tokens) in chunks, as one layer of the streaming decoder calls the kernel. */
-    public double streamSeconds(int tokens, int chunk) {
-        AttentionState state = attention.newState();
-        double seconds = 0;
-        for (int from = 0; from < tokens; from += chunk) {
-            int n = Math.min(chunk, tokens - from);
-            float[] qkv = randomQkv(n, from); // [n, 3E]
+    /** One layer's kernel calls of a stream from position 0, chunk by chunk, as the streaming decoder makes them. */
+    public final class Stream {
+        private final AttentionState state = attention.newState();
+        private long position;
+
+        /** Seconds for the next n positions. */
+        public double next(int n) {
+            float[] qkv = randomQkv(n, position); // [n, 3E]
             long start = System.nanoTime();
-            attention.attend(qkv, n, from, state);
-            seconds += (System.nanoTime() - start) / 1e9;
+            attention.attend(qkv, n, position, state);
+            position += n;
+            return (System.nanoTime() - start) / 1e9;
         }
-        return seconds;
+    }
+
+    public Stream stream() {
+        return new Stream();
     }
 
     /** Useful FLOPs for positions [0, n). */

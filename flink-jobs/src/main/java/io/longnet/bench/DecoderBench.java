@@ -15,8 +15,12 @@ import java.util.Random;
  */
 public final class DecoderBench {
 
-    /** Seconds per chunk of one stream from position 0, and the FLOPs of those chunks. */
-    public record Run(double[] chunkSeconds, double[] chunkFlops) {
+    /**
+     * Seconds per chunk of one stream from position 0, the FLOPs of those chunks, and the seconds of one layer's
+     * attention-kernel calls alone on the same chunks, each timed right after its chunk (so both see the same
+     * machine load).
+     */
+    public record Run(double[] chunkSeconds, double[] chunkFlops, double[] kernelSecondsPerLayer) {
         public double seconds() {
             return Arrays.stream(chunkSeconds).sum();
         }
@@ -31,6 +35,11 @@ public final class DecoderBench {
 
         public double gflops() {
             return flops() / seconds() / 1e9;
+        }
+
+        /** Share of the decoder's time in the attention kernel: layers x one layer's kernel time / decoder time. */
+        public double kernelShare(int layers) {
+            return layers * Arrays.stream(kernelSecondsPerLayer).sum() / seconds();
         }
     }
 
@@ -62,9 +71,11 @@ public final class DecoderBench {
 
     private Run stream(boolean logits, int tokens) {
         DecoderState state = decoder.newState();
+        AttentionBench.Stream kernel = new AttentionBench(config.schedule(), config.heads(), config.headDim()).stream();
         int chunks = (tokens + chunk - 1) / chunk;
         double[] seconds = new double[chunks];
         double[] flops = new double[chunks];
+        double[] kernelSeconds = new double[chunks];
         for (int i = 0; i < chunks; i++) {
             int from = i * chunk;
             int[] part = Arrays.copyOfRange(ids, from, Math.min(tokens, from + chunk));
@@ -72,8 +83,9 @@ public final class DecoderBench {
             decoder.forward(part, state, logits);
             seconds[i] = (System.nanoTime() - start) / 1e9;
             flops[i] = modelFlops(config, from, part.length, logits);
+            kernelSeconds[i] = kernel.next(part.length);
         }
-        return new Run(seconds, flops);
+        return new Run(seconds, flops, kernelSeconds);
     }
 
     /** Matmul FLOPs of the model over positions [first, first + n): projections, FFN, attention, logits if on. */
