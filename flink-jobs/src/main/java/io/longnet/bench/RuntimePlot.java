@@ -45,8 +45,9 @@ public final class RuntimePlot {
             estimated.add(measured.get(measured.size() - 1));
         }
         points.stream().filter(Point::estimated).forEach(estimated::add);
-        series(chart, name + ", measured", measured, color, SeriesLines.SOLID, SeriesMarkers.CIRCLE);
+        // estimated first, so that the measured point both series share is drawn on top, as measured
         series(chart, name + ", estimated (run skipped)", estimated, color, SeriesLines.DASH_DASH, SeriesMarkers.DIAMOND);
+        series(chart, name + ", measured", measured, color, SeriesLines.SOLID, SeriesMarkers.CIRCLE);
     }
 
     private static void series(XYChart chart, String name, List<Point> points, Color color, BasicStroke line,
