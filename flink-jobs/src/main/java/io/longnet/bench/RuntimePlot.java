@@ -37,21 +37,23 @@ public final class RuntimePlot {
         }
     }
 
-    /** Measured points as a solid line; estimated ones dashed, continuing from the last measured point. */
+    /** Measured points as a solid line; estimated ones as diamonds, joined to the last measured one by a dashed line. */
     private static void kind(XYChart chart, String name, List<Point> points, Color color) {
         List<Point> measured = points.stream().filter(p -> !p.estimated()).toList();
-        List<Point> estimated = new ArrayList<>();
-        if (!measured.isEmpty() && measured.size() < points.size()) {
-            estimated.add(measured.get(measured.size() - 1));
+        List<Point> estimated = points.stream().filter(Point::estimated).toList();
+        List<Point> joined = new ArrayList<>();
+        if (!measured.isEmpty() && !estimated.isEmpty()) {
+            joined.add(measured.get(measured.size() - 1));
         }
-        points.stream().filter(Point::estimated).forEach(estimated::add);
-        // estimated first, so that the measured point both series share is drawn on top, as measured
-        series(chart, name + ", estimated (run skipped)", estimated, color, SeriesLines.DASH_DASH, SeriesMarkers.DIAMOND);
-        series(chart, name + ", measured", measured, color, SeriesLines.SOLID, SeriesMarkers.CIRCLE);
+        joined.addAll(estimated);
+        series(chart, name + ", measured", measured, color, SeriesLines.SOLID, SeriesMarkers.CIRCLE, true);
+        series(chart, name + ", estimated (run skipped)", estimated, color, SeriesLines.NONE, SeriesMarkers.DIAMOND,
+                true);
+        series(chart, name + ", estimated line", joined, color, SeriesLines.DASH_DASH, SeriesMarkers.NONE, false);
     }
 
     private static void series(XYChart chart, String name, List<Point> points, Color color, BasicStroke line,
-                               Marker marker) {
+                               Marker marker, boolean inLegend) {
         if (points.isEmpty()) {
             return;
         }
@@ -61,5 +63,6 @@ public final class RuntimePlot {
         s.setMarkerColor(color);
         s.setLineStyle(line);
         s.setMarker(marker);
+        s.setShowInLegend(inLegend);
     }
 }
