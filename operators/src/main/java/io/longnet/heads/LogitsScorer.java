@@ -13,8 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code nll[r] = -ln softmax(row_r)[next[r]]}, the quantity {@link TokenScorer#nll} computes in double.
  * ND4J's fused softmax (one native op, the row maximum subtracted first, so nothing overflows) replaces the
  * logits in place; what crosses to Java is one probability per row and the rows asked for top-k, copied
- * before. The [m, V] logits are never copied whole. A top-k row costs one more pass over its copy (the heap):
- * its log-sum-exp comes from the softmax, {@code lse = logit(top) - ln p(top)}, not from a sum of its own.
+ * before. The [m, V] logits are never copied whole.
  *
  * <p>Where the target's probability underflows float32 (its logit more than about 87 nats below the row's
  * log-sum-exp), {@code -ln p} would be wrong. Then the row's log-sum-exp is recovered from its likeliest
@@ -64,37 +63,19 @@ public final class LogitsScorer {
                         + " is outside the logits row of " + vocab + " entries");
             }
         }
-        Map<Integer, float[]> topKLogits = new LinkedHashMap<>();
+        Map<Integer, TopToken[]> topK = new LinkedHashMap<>();
         for (int r : topKRows) {
             if (r < 0 || r >= m) {
                 throw new IllegalArgumentException("top-k row " + r + " is outside the " + m + " logits rows");
             }
-            topKLogits.put(r, logits.getRow(r).toFloatVector()); // [V] copied, this row only
+            topK.put(r, TokenScorer.topK(logits.getRow(r).toFloatVector(), k)); // [V] copied, this row only
         }
         Nd4j.exec(new SoftMax(logits, logits, 1)); // [m, V], in place
-        Map<Integer, TopToken[]> topK = new LinkedHashMap<>();
-        topKLogits.forEach((r, row) -> topK.put(r, topK(row, logits, r, k)));
         double[] nll = new double[m]; // [m]
         for (int r = 0; r < m; r++) {
             nll[r] = next[r] == NO_TARGET ? Double.NaN : nll(logits, r, next[r], exactLogit);
         }
         return new Scores(nll, topK);
-    }
-
-    /** The top-k of logits row r [V], with the log-sum-exp from its softmax row: the likeliest token's p >= 1/V. */
-    private static TopToken[] topK(float[] row, INDArray probabilities, int r, int k) {
-        int[] ids = TokenScorer.bestIds(row, k); // [k] best first
-        float p = probabilities.getFloat(r, ids[0]);
-        if (!(p > 0f && p <= 1f)) {
-            throw new IllegalArgumentException("logits row " + r + " holds NaN or +Infinity or is all -Infinity"
-                    + " (softmax of its likeliest token " + ids[0] + " is " + p + ")");
-        }
-        double logSumExp = row[ids[0]] - Math.log(p);
-        TopToken[] top = new TopToken[k];
-        for (int i = 0; i < k; i++) {
-            top[i] = new TopToken(ids[i], row[ids[i]], Math.exp(row[ids[i]] - logSumExp));
-        }
-        return top;
     }
 
     private static double nll(INDArray probabilities, int r, int target, ExactLogit exactLogit) {

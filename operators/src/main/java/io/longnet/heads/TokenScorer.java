@@ -124,22 +124,6 @@ public final class TokenScorer {
         checkK(k, length);
         double max = rowMax(data, offset, length);
         double logSum = logSumShifted(data, offset, length, max);
-        return toTopTokens(heapOfBest(data, offset, length, k), data, offset, max, logSum);
-    }
-
-    /**
-     * The ids of the k largest logits of a row, best first (ties by lower id): one heap pass, no softmax. For
-     * callers that know the row's log-sum-exp already.
-     */
-    public static int[] bestIds(float[] row, int k) {
-        checkK(k, row.length);
-        int[] heap = heapOfBest(row, 0, row.length, k);
-        return Arrays.stream(heap).boxed().sorted((a, b) -> worse(a, b, row, 0) ? 1 : worse(b, a, row, 0) ? -1 : 0)
-                .mapToInt(Integer::intValue).toArray();
-    }
-
-    /** The k best ids of a row in heap order (root = worst kept). */
-    private static int[] heapOfBest(float[] data, int offset, int length, int k) {
         int[] heap = new int[k]; // [k] token ids
         int size = 0;
         for (int id = 0; id < length; id++) {
@@ -151,7 +135,7 @@ public final class TokenScorer {
                 siftDown(heap, k, data, offset);
             }
         }
-        return heap;
+        return toTopTokens(heap, data, offset, max, logSum);
     }
 
     /** Slow, obvious reference: softmax by its definition, sort every id by probability, take k. */

@@ -117,9 +117,8 @@ class TokenScorerTest {
     private static void assertSameTopK(float[] row, int k) {
         TopToken[] fast = TokenScorer.topK(row, k);
         TopToken[] reference = TokenScorer.topKReference(row, k);
-        Integer[] ids = Arrays.stream(reference).map(TopToken::tokenId).toArray(Integer[]::new);
-        assertThat(fast).extracting(TopToken::tokenId).containsExactly(ids);
-        assertThat(TokenScorer.bestIds(row, k)).containsExactly(Arrays.stream(ids).mapToInt(i -> i).toArray());
+        assertThat(fast).extracting(TopToken::tokenId).containsExactly(
+                Arrays.stream(reference).map(TopToken::tokenId).toArray(Integer[]::new));
         for (int r = 0; r < k; r++) {
             assertThat(fast[r].probability()).isCloseTo(reference[r].probability(), within(1e-12));
         }
