@@ -1,51 +1,92 @@
 package io.longnet.cli;
 
-import io.longnet.attention.AttentionFlops;
-import io.longnet.attention.DilatedAttention;
-import io.longnet.decoder.LongNetDecoder;
-import io.longnet.decoder.StreamingDecoder;
+import io.longnet.bench.AttentionBench;
+import io.longnet.bench.DecoderBench;
+import io.longnet.bench.DenseComparison;
+import io.longnet.bench.FlatCostBench;
+import io.longnet.bench.RuntimePlot;
+import io.longnet.compute.ComputeThreads;
 import io.longnet.model.Activation;
 import io.longnet.model.DilationSchedule;
 import io.longnet.model.HeadOffsetRule;
 import io.longnet.model.ModelConfig;
-import io.longnet.model.ModelInit;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * {@code longnet bench}: prints, in one run, this machine's ND4J fp32 gemm GFLOP/s; the dilated attention
- * kernel's tokens/s and GFLOP/s on the paper's schedule (E=768, H=12); and the streaming decoder's tokens/s
- * and model FLOP utilisation (achieved / gemm) for a small model, with and without logits.
+ * {@code longnet bench}: prints, in one run, the threads used; this machine's ND4J fp32 gemm GFLOP/s; the
+ * streaming decoder's warm-up, tokens/s and model FLOP utilisation (achieved / gemm) with and without logits,
+ * and the attention kernel's share of its time, for the paper's base model and the docker model; tokens/s in
+ * windows from position 0 and from 2^40 (flat cost); the dilated-attention kernel on the paper's schedule; and,
+ * with {@code --plot FILE.png}, the kernel against dense causal attention for N = 8K, 32K, 128K, drawn log-log.
  */
 public final class BenchCommand {
 
     private static final List<Integer> PAPER_W = List.of(2048, 4096, 8192, 16384, 32768);
     private static final List<Integer> PAPER_R = List.of(1, 2, 4, 6, 12);
+    private static final DilationSchedule PAPER = DilationSchedule.of(PAPER_W, PAPER_R, HeadOffsetRule.GROUPED);
+    /** Small enough that 2 x 3 windows of 2 w_max tokens take about a minute. */
+    private static final DilationSchedule FLAT = DilationSchedule.of(List.of(256, 512, 1024), List.of(1, 2, 4),
+            HeadOffsetRule.GROUPED);
+    private static final List<Integer> DENSE_LENGTHS = List.of(8192, 32768, 131072);
+    private static final double LONGEST_RUN_SECONDS = 120;
 
     private BenchCommand() {
     }
 
+    /** The LongNet paper's base model: E=768, 12 heads, 12 layers, FFN 3072, cl100k vocabulary. */
+    static ModelConfig paperBase() {
+        return model(768, 12, 3072, 12, PAPER);
+    }
+
+    /** docker/model-config.json: E=256, 4 heads, 4 layers, FFN 1024. */
+    static ModelConfig dockerModel() {
+        return model(256, 4, 1024, 4, PAPER);
+    }
+
+    private static ModelConfig model(int e, int heads, int ffn, int layers, DilationSchedule schedule) {
+        return new ModelConfig(100277, e, heads, ffn, layers, schedule,
+                true, true, false, Activation.GELU, true, false, 1e-5, false, 512, false);
+    }
+
     public static void run(List<String> argv) {
-        Args args = new Args("bench", argv, Set.of("kernel-tokens", "decoder-tokens", "chunk"));
+        Args args = new Args("bench", argv, Set.of("kernel-tokens", "decoder-tokens", "chunk", "threads", "plot"));
         int kernelTokens = args.positiveInt("kernel-tokens", 32768);
         int decoderTokens = args.positiveInt("decoder-tokens", 4096);
         int chunk = args.positiveInt("chunk", 512);
-        System.out.printf("threads: %d cores visible to the JVM%n", Runtime.getRuntime().availableProcessors());
+        int cores = Runtime.getRuntime().availableProcessors();
+        ComputeThreads.set(args.positiveInt("threads", cores));
+        Path plot = args.has("plot") ? Path.of(args.required("plot")) : null;
+        System.out.printf("threads   : %d (ND4J native %d, OpenBLAS %d) of %d cores visible to the JVM%n",
+                ComputeThreads.get(), ComputeThreads.nativeThreads(), ComputeThreads.blasThreads(), cores);
         double gemmBefore = gemmGflops();
         System.out.printf("gemm      : %.1f GFLOP/s (ND4J fp32, 2048x2048x2048)%n", gemmBefore);
+
+        List<Achieved> achieved = new ArrayList<>();
+        for (ModelConfig model : List.of(paperBase(), dockerModel())) {
+            decoder(model, decoderTokens, chunk, achieved);
+        }
+        flat(chunk);
         kernel(kernelTokens);
-        double[] withLogits = decoder(decoderTokens, chunk, true);
-        double[] withoutLogits = decoder(decoderTokens, chunk, false);
+        if (plot != null) {
+            plot(plot);
+        }
         double gemmAfter = gemmGflops();
         // Shared machines are noisy: the utilisation is taken against the better of two gemm measurements.
         double gemm = Math.max(gemmBefore, gemmAfter);
         System.out.printf("gemm      : %.1f GFLOP/s again; utilisation below is against %.1f%n", gemmAfter, gemm);
-        report(withLogits, gemm, true, decoderTokens, chunk);
-        report(withoutLogits, gemm, false, decoderTokens, chunk);
+        for (Achieved a : achieved) {
+            System.out.printf("MFU       : %3.0f%% %s%n", 100 * a.gflops() / gemm, a.what());
+        }
     }
 
     static double gemmGflops() {
@@ -64,56 +105,82 @@ public final class BenchCommand {
         return 2.0 * n * n * n * reps / seconds / 1e9;
     }
 
+    /** A model FLOP rate to set against the gemm's. */
+    private record Achieved(String what, double gflops) {
+    }
+
+    private static void decoder(ModelConfig c, int tokens, int chunk, List<Achieved> achieved) {
+        String name = String.format("E=%d H=%d %d layers FFN %d vocab %d, paper schedule, positions 0..%d, "
+                + "chunks of %d", c.embedDim(), c.heads(), c.layers(), c.ffnDim(), c.vocabSize(), tokens, chunk);
+        System.out.printf("decoder   : %s%n", name);
+        DecoderBench bench = new DecoderBench(c, tokens, chunk);
+        double cold = bench.firstChunkSeconds(true);
+        DecoderBench.Run on = bench.stream(true);
+        DecoderBench.Run off = bench.stream(false);
+        double meanChunk = on.seconds() / on.chunkSeconds().length;
+        double warmFirst = on.chunkSeconds()[0];
+        System.out.printf("  warm-up : first chunk in this process %.2f s, the same chunk warm %.2f s: warm-up costs "
+                + "%.2f s = %.2f mean chunks (%.2f s, logits on)%n", cold, warmFirst, cold - warmFirst,
+                (cold - warmFirst) / meanChunk, meanChunk);
+        for (DecoderBench.Run run : List.of(on, off)) {
+            boolean logits = run == on;
+            System.out.printf("  logits %-3s: %.0f tokens/s, %.1f GFLOP/s; seconds per chunk %s%n", logits ? "on" : "off",
+                    run.tokensPerSecond(tokens), run.gflops(), seconds(run.chunkSeconds()));
+            achieved.add(new Achieved(String.format("decoder E=%d %d layers, logits %s", c.embedDim(), c.layers(),
+                    logits ? "on" : "off"), run.gflops()));
+        }
+        System.out.printf("  attention kernel: %.0f%% of the decoder's time with logits off, %.0f%% with logits on "
+                        + "(one layer's kernel calls alone on the same chunks, each after its chunk, times %d layers)%n",
+                100 * off.kernelShare(c.layers()), 100 * on.kernelShare(c.layers()), c.layers());
+    }
+
+    private static void flat(int chunk) {
+        ModelConfig c = model(256, 4, 1024, 2, FLAT);
+        FlatCostBench.Result r = new FlatCostBench(c, chunk).run(3);
+        System.out.printf("flat cost : E=256 H=4 2 layers, w=%s r=%s, logits off, chunks of %d, windows of %d tokens%n",
+                FLAT.segmentLengths(), FLAT.dilatedRatios(), chunk, r.windowTokens());
+        System.out.printf("  from 0    : %s tokens/s%n", rates(r.fromZero()));
+        System.out.printf("  from 2^40 : %s tokens/s%n", rates(r.fromFar()));
+        System.out.printf("  mean from 2^40 / mean from 0: %.2f; slowest window / fastest: %.2f (windows alternate "
+                + "between the two streams)%n", r.farOverZero(), r.spread());
+    }
+
     static void kernel(int tokens) {
-        int heads = 12;
-        int d = 64;
-        DilationSchedule schedule = DilationSchedule.of(PAPER_W, PAPER_R, HeadOffsetRule.GROUPED);
-        float[] qkv = new float[tokens * 3 * heads * d]; // [n, 3E]
-        Random rnd = new Random(1);
-        for (int i = 0; i < qkv.length; i++) {
-            qkv[i] = (float) rnd.nextGaussian();
-        }
-        DilatedAttention attention = new DilatedAttention(schedule, heads, d, null);
-        attention.attend(java.util.Arrays.copyOf(qkv, 2048 * 3 * heads * d), 2048, 0, attention.newState());
-        long start = System.nanoTime();
-        attention.attend(qkv, tokens, 0, attention.newState());
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double flops = AttentionFlops.count(schedule, heads, d, 0, tokens);
+        AttentionBench bench = new AttentionBench(PAPER, 12, 64);
+        double seconds = bench.onePassSeconds(tokens);
         System.out.printf("kernel    : %.0f tokens/s, %.1f GFLOP/s (paper schedule w=%s r=%s, E=768 H=12, "
-                + "%d tokens in one pass)%n", tokens / seconds, flops / seconds / 1e9, PAPER_W, PAPER_R, tokens);
+                + "%d tokens in one pass)%n", tokens / seconds, bench.flops(tokens) / seconds / 1e9, PAPER_W, PAPER_R,
+                tokens);
     }
 
-    /** Returns {tokens/s, achieved GFLOP/s}. */
-    static double[] decoder(int tokens, int chunk, boolean logits) {
-        ModelConfig config = new ModelConfig(100277, 256, 4, 1024, 4,
-                DilationSchedule.of(PAPER_W, PAPER_R, HeadOffsetRule.GROUPED),
-                true, true, false, Activation.GELU, true, false, 1e-5, false, 512, false);
-        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(config, 1));
-        Random rnd = new Random(2);
-        int[] ids = rnd.ints(tokens, 0, config.vocabSize()).toArray();
-        StreamingDecoder warm = new StreamingDecoder(decoder);
-        warm.accept(java.util.Arrays.copyOf(ids, Math.min(chunk, tokens)), logits);
-        StreamingDecoder stream = new StreamingDecoder(decoder);
-        long start = System.nanoTime();
-        for (int p = 0; p < tokens; p += chunk) {
-            stream.accept(java.util.Arrays.copyOfRange(ids, p, Math.min(tokens, p + chunk)), logits);
+    private static void plot(Path png) {
+        DenseComparison.Result r = new DenseComparison(PAPER, 12, 64, LONGEST_RUN_SECONDS).run(DENSE_LENGTHS);
+        for (int i = 0; i < DENSE_LENGTHS.size(); i++) {
+            DenseComparison.Point dilated = r.dilated().get(i);
+            DenseComparison.Point dense = r.dense().get(i);
+            System.out.printf("vs dense  : N=%6d dilated %s, dense %s: %.1fx faster%n", dilated.n(), describe(dilated),
+                    describe(dense), dense.seconds() / dilated.seconds());
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double flops = modelFlops(config, tokens, logits);
-        return new double[] {tokens / seconds, flops / seconds / 1e9};
+        try {
+            RuntimePlot.write(r, "Dilated vs dense causal attention, E=768 H=12 (paper schedule w=2048..32768)", png);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the plot to " + png, e);
+        }
+        System.out.printf("plot      : %s%n", png.toAbsolutePath());
     }
 
-    static void report(double[] result, double gemm, boolean logits, int tokens, int chunk) {
-        System.out.printf("decoder   : %.0f tokens/s, %.1f GFLOP/s = %.0f%% of gemm, logits %s (E=256 H=4 "
-                        + "4 layers FFN 1024 vocab 100277, paper schedule, positions 0..%d, chunks of %d)%n",
-                result[0], result[1], 100 * result[1] / gemm, logits ? "on" : "off", tokens, chunk);
+    private static String describe(DenseComparison.Point p) {
+        return p.estimated()
+                ? String.format("%.1f s (estimated: one run would take over %.0f s, skipped)", p.seconds(),
+                        LONGEST_RUN_SECONDS)
+                : String.format("%.2f s", p.seconds());
     }
 
-    /** Matmul FLOPs of the model over positions [0, tokens): projections, FFN, attention, and logits if on. */
-    static double modelFlops(ModelConfig c, int tokens, boolean logits) {
-        double e = c.embedDim();
-        double perToken = c.layers() * 2 * (4 * e * e + 2 * e * c.ffnDim()) + (logits ? 2 * e * c.vocabSize() : 0);
-        double attention = c.layers() * AttentionFlops.count(c.schedule(), c.heads(), c.headDim(), 0, tokens);
-        return perToken * tokens + attention;
+    private static String seconds(double[] values) {
+        return Arrays.stream(values).mapToObj(v -> String.format("%.2f", v)).collect(Collectors.joining(" "));
+    }
+
+    private static String rates(double[] values) {
+        return Arrays.stream(values).mapToObj(v -> String.format("%.0f", v)).collect(Collectors.joining(" "));
     }
 }

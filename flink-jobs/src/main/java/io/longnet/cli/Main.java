@@ -11,7 +11,7 @@ public final class Main {
             "usage: longnet COMMAND [--flag value ...]",
             "  forward --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N] [--outputs logits,features]",
             "  init    --config CONFIG.json --seed S --out DIR",
-            "  bench   [--kernel-tokens N] [--decoder-tokens N] [--chunk N]",
+            "  bench   [--kernel-tokens N] [--decoder-tokens N] [--chunk N] [--threads N] [--plot FILE.png]",
             "          ND4J gemm, dilated attention and streaming decoder throughput",
             "  bench-pipeline [--model DIR] [--documents N] [--chunk-size C] [--parallelism P]",
             "          the corpus job (in-process Kafka, local Flink) against the bare encoder; RocksDB bytes/token",

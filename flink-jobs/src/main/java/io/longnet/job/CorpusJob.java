@@ -118,7 +118,7 @@ public final class CorpusJob {
                         Types.STRING)
                 .transform("dilated encoder", TypeInformation.of(EncodedChunk.class),
                         new EncoderOperator(cfg.modelDir().toString(), cfg.topK(), cfg.predictions(),
-                                cfg.hotStateMemory().getBytes(), cfg.onModelChange()))
+                                cfg.hotStateMemory().getBytes(), cfg.onModelChange(), cfg.encoderThreads()))
                 .uid("dilated-encoder");
 
         SingleOutputStreamOperator<EmbeddingOut> embeddings = DataStreamUtils.reinterpretAsKeyedStream(

@@ -1,5 +1,6 @@
 package io.longnet.job;
 
+import io.longnet.compute.EncoderThreads;
 import io.longnet.heads.Pooling;
 import io.longnet.job.JobOptions.StartingOffsets;
 import io.longnet.kafka.TopicNames;
@@ -36,6 +37,7 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param transactionalIdPrefix prefix of the sinks' transactional ids
  * @param transactionTimeout    the sinks' transaction.timeout.ms, > checkpointInterval
  * @param startingOffsets       where a job without a checkpoint starts reading
+ * @param encoderThreads        threads per encoder: configured, or a share of its TaskManager's cores
  */
 public record JobConfig(
         String bootstrapServers,
@@ -56,7 +58,8 @@ public record JobConfig(
         String groupId,
         String transactionalIdPrefix,
         Duration transactionTimeout,
-        StartingOffsets startingOffsets) {
+        StartingOffsets startingOffsets,
+        EncoderThreads encoderThreads) {
 
     static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofMillis(10);
     static final int MAX_KEY_GROUPS = 1 << 15;
@@ -108,6 +111,9 @@ public record JobConfig(
         if (startingOffsets == null) {
             throw new IllegalArgumentException(JobOptions.STARTING_OFFSETS.key() + " must be set");
         }
+        if (encoderThreads == null) {
+            throw new IllegalArgumentException(JobOptions.ENCODER_THREADS.key() + " must be set or defaulted");
+        }
     }
 
     /** Reads and validates every {@link JobOptions} option; Flink's parse errors name the key and the value. */
@@ -127,6 +133,11 @@ public record JobConfig(
             throw new IllegalArgumentException(JobOptions.POOLING.key() + ": " + e.getMessage(), e);
         }
         String model = conf.get(JobOptions.MODEL_DIR);
+        Integer threads = conf.getOptional(JobOptions.ENCODER_THREADS).orElse(null);
+        if (threads != null && (threads < 1 || threads > 1024)) {
+            throw new IllegalArgumentException(JobOptions.ENCODER_THREADS.key() + " must be in [1, 1024], got "
+                    + threads);
+        }
         return new JobConfig(
                 conf.get(JobOptions.BOOTSTRAP_SERVERS),
                 topics,
@@ -146,7 +157,8 @@ public record JobConfig(
                 conf.get(JobOptions.GROUP_ID),
                 conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX),
                 conf.get(JobOptions.TRANSACTION_TIMEOUT),
-                conf.get(JobOptions.STARTING_OFFSETS));
+                conf.get(JobOptions.STARTING_OFFSETS),
+                new EncoderThreads(threads));
     }
 
     /**
@@ -173,7 +185,7 @@ public record JobConfig(
     public JobConfig withCheckpointDir(String dir) {
         return new JobConfig(bootstrapServers, topics, modelDir, chunkSize, flushInterval, pooling, topK, predictions,
                 checkpointInterval, unalignedCheckpoints, dir, hotStateMemory, maxParallelism, onModelChange,
-                maxDocumentBytes, groupId, transactionalIdPrefix, transactionTimeout, startingOffsets);
+                maxDocumentBytes, groupId, transactionalIdPrefix, transactionTimeout, startingOffsets, encoderThreads);
     }
 
     private static void requireText(ConfigOption<String> option, String value) {

@@ -59,6 +59,15 @@ public final class JobOptions {
             .withDescription("Most tokens the encoder takes in one step per stream (>= 2). Larger chunks use "
                     + "the matrix units better; smaller ones lower the latency.");
 
+    public static final ConfigOption<Integer> ENCODER_THREADS = ConfigOptions.key("encoder-threads")
+            .intType()
+            .noDefaultValue()
+            .withDescription("Threads each encoder uses for its arithmetic (gemms, attention, element-wise ops), in "
+                    + "[1, 1024]. Unset: an equal share of its TaskManager's cores, max(1, cores / "
+                    + "taskmanager.numberOfTaskSlots), so that slots x threads never exceeds the cores. Set it where "
+                    + "TaskManagers share a host's cores without a CPU limit each (containers): host cores / all "
+                    + "task slots on the host.");
+
     public static final ConfigOption<Duration> FLUSH_INTERVAL = ConfigOptions.key("flush-interval")
             .durationType()
             .defaultValue(Duration.ofMillis(500))
@@ -156,7 +165,7 @@ public final class JobOptions {
     /** Every option, for usage texts and to reject unknown keys. */
     public static final List<ConfigOption<?>> ALL = List.of(
             BOOTSTRAP_SERVERS, DOCUMENTS_TOPIC, EMBEDDINGS_TOPIC, PREDICTIONS_TOPIC, DEAD_LETTERS_TOPIC,
-            MODEL_DIR, CHUNK_SIZE, FLUSH_INTERVAL, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL,
+            MODEL_DIR, CHUNK_SIZE, ENCODER_THREADS, FLUSH_INTERVAL, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL,
             UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR, HOT_STATE_MEMORY, MAX_PARALLELISM, ON_MODEL_CHANGE,
             MAX_DOCUMENT_BYTES, GROUP_ID, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, STARTING_OFFSETS);
 

@@ -3,6 +3,7 @@ package io.longnet.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.longnet.compute.EncoderThreads;
 import io.longnet.heads.Pooling;
 import io.longnet.kafka.TopicNames;
 import java.nio.file.Path;
@@ -48,6 +49,25 @@ class JobConfigTest {
         assertThat(cfg.maxDocumentBytes()).isEqualTo(1024 * 1024);
         assertThat(cfg.transactionTimeout()).isEqualTo(Duration.ofMinutes(15));
         assertThat(cfg.startingOffsets()).isEqualTo(JobOptions.StartingOffsets.EARLIEST);
+        assertThat(cfg.encoderThreads()).isEqualTo(EncoderThreads.perSlotShare());
+    }
+
+    @Test
+    void encoderThreadsDefaultToAShareOfTheTaskManagersCores() {
+        EncoderThreads share = JobConfig.fromMap(required()).encoderThreads();
+        assertThat(share.resolve(16, 4)).isEqualTo(4);
+        assertThat(share.resolve(6, 4)).isEqualTo(1);
+        assertThat(share.resolve(2, 8)).isEqualTo(1);
+        assertThat(share.resolve(8, 1)).isEqualTo(8);
+        EncoderThreads three = JobConfig.fromMap(with("encoder-threads", "3")).encoderThreads();
+        assertThat(three.resolve(16, 4)).isEqualTo(3);
+        assertThat(three.resolve(1, 1)).isEqualTo(3);
+        assertThatThrownBy(() -> JobConfig.fromMap(with("encoder-threads", "0")))
+                .hasMessage("encoder-threads must be in [1, 1024], got 0");
+        assertThatThrownBy(() -> JobConfig.fromMap(with("encoder-threads", "2000")))
+                .hasMessage("encoder-threads must be in [1, 1024], got 2000");
+        assertThatThrownBy(() -> share.resolve(4, 0))
+                .hasMessage("a TaskManager needs at least one core and one slot, got 4 cores and 0 slots");
     }
 
     @Test

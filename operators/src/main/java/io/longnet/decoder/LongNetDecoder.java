@@ -108,7 +108,7 @@ public final class LongNetDecoder {
                 x = layers[i].forward(x, first, state.layer(i));
             }
             if (finalNorm != null) {
-                x = finalNorm.apply(x);
+                finalNorm.applyInPlace(x);
             }
             features = x.detach();
         }
@@ -164,6 +164,9 @@ public final class LongNetDecoder {
             }
         }
         INDArray out = Arrays2.matrix(x, tokens.length, e);
-        return embeddingNorm == null ? out : embeddingNorm.apply(out);
+        if (embeddingNorm != null) {
+            embeddingNorm.applyInPlace(out);
+        }
+        return out;
     }
 }

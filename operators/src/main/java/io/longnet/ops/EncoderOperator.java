@@ -1,6 +1,8 @@
 package io.longnet.ops;
 
 import io.longnet.attention.AttentionState;
+import io.longnet.compute.ComputeThreads;
+import io.longnet.compute.EncoderThreads;
 import io.longnet.decoder.LongNetDecoder;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelDirectory;
@@ -22,6 +24,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
@@ -72,6 +75,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private final boolean predictions;
     private final long hotStateBytes;
     private final ModelChange onModelChange;
+    private final EncoderThreads threads;
 
     private transient ChunkEncoder encoder;
     private transient ValueState<byte[]> streamMeta;          // StreamMeta.toBytes()
@@ -103,12 +107,15 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
      *     ({@link #oneStreamBytes})
      */
     public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes) {
-        this(modelDir, topK, predictions, hotStateBytes, ModelChange.FAIL);
+        this(modelDir, topK, predictions, hotStateBytes, ModelChange.FAIL, EncoderThreads.perSlotShare());
     }
 
-    /** As {@link #EncoderOperator(String, int, boolean, long)}, with what a restore by another model does. */
+    /**
+     * As {@link #EncoderOperator(String, int, boolean, long)}, with what a restore by another model does and
+     * the threads of the encoder's arithmetic.
+     */
     public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes,
-            ModelChange onModelChange) {
+            ModelChange onModelChange, EncoderThreads threads) {
         if (modelDir == null || modelDir.isBlank()) {
             throw new IllegalArgumentException("model directory must be set, got '" + modelDir + "'");
         }
@@ -123,6 +130,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         this.predictions = predictions;
         this.hotStateBytes = hotStateBytes;
         this.onModelChange = onModelChange;
+        this.threads = threads;
     }
 
     /**
@@ -137,6 +145,12 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
+        int slots = getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration()
+                .get(TaskManagerOptions.NUM_TASK_SLOTS);
+        int count = threads.resolve(Runtime.getRuntime().availableProcessors(), slots);
+        ComputeThreads.set(count);
+        LOG.info("Encoder threads: {} ({} cores, {} slots on this TaskManager)", count,
+                Runtime.getRuntime().availableProcessors(), slots);
         encoder = loadEncoder();
         encoderModel = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("encoder-model", Types.STRING));

@@ -116,6 +116,20 @@ class DecoderTest {
         assertThat(Erf.erf(3.5)).isCloseTo(0.9999992569016276, org.assertj.core.data.Offset.offset(1e-15));
     }
 
+    @Test
+    void fastNormalCdfIsWithinTenToTheMinusSevenOfTheExactErf() {
+        double worst = 0;
+        for (int i = -80_000; i <= 80_000; i++) {
+            float x = i / 10_000f; // [-8, 8] in steps of 1e-4
+            double exact = 0.5 * (1 + Erf.erf(x / Math.sqrt(2)));
+            worst = Math.max(worst, Math.abs(Erf.normalCdf(x) - exact));
+        }
+        assertThat(worst).isLessThan(1e-7);
+        assertThat(Erf.normalCdf(-30f)).isEqualTo(0f);
+        assertThat(Erf.normalCdf(30f)).isEqualTo(1f);
+        assertThat(Erf.normalCdf(-6f)).isCloseTo(9.865876e-10f, within(1e-11f));
+    }
+
     static float maxAbsDiff(float[] a, float[] b) {
         assertThat(a).hasSameSizeAs(b);
         float worst = 0;
