@@ -94,6 +94,9 @@ public final class CorpusJob {
         LOG.info("Building {} with model {} ({}), topics {}", JOB_NAME, cfg.modelDir(), model.fingerprint(), cfg.topics());
         configureCheckpoints(env, cfg);
         env.setMaxParallelism(cfg.maxParallelism());
+        // No operator keeps or changes a record after passing it on, so chained operators hand records over
+        // as they are instead of copying them through their serializers (a chunk's features: n x E floats).
+        env.getConfig().enableObjectReuse();
 
         DataStream<RawRecord> records = env
                 .fromSource(source(cfg, kafkaClientProps), WatermarkStrategy.noWatermarks(), "documents source")
@@ -108,7 +111,7 @@ public final class CorpusJob {
                 .name("dead letters sink").uid("dead-letters-sink");
 
         // One exchange by stream; the chunker, the encoder and the heads keep each record's stream, so they are
-        // chained behind it and hand chunks (features of E floats per token) over without serializing them.
+        // chained behind it and hand chunks over in memory, not through the network stack.
         DataStream<StreamChunk> chunks = documents
                 .keyBy(SourcedDocument::stream, Types.STRING)
                 .process(new TokenizeAndChunk(cfg.chunkSize(), cfg.flushInterval().toMillis()))

@@ -1,10 +1,6 @@
 package io.longnet.attention;
 
 import io.longnet.model.DilationSchedule;
-import java.io.DataInput;
-import java.io.DataOutput;
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -50,24 +46,33 @@ public final class AttentionState {
         return rows[branch * heads + head];
     }
 
-    /** A copy of the kept keys of (branch, head), [rows, D] (with xPos: rotated, unscaled). */
-    public INDArray keys(int branch, int head) {
-        int i = branch * heads + head;
-        float[] out = new float[rows[i] * headDim]; // [rows, D]
-        for (int row = 0; row < rows[i]; row++) {
-            KeyPanels.read(keys[i], headDim, row, out, row * headDim);
+    /** A copy of kept keys [from, to) of (branch, head), [to - from, D] row-major (with xPos: rotated, unscaled). */
+    public float[] keyRows(int branch, int head, int from, int to) {
+        int i = checkedRange(branch, head, from, to);
+        float[] out = new float[(to - from) * headDim]; // [to - from, D]
+        for (int row = from; row < to; row++) {
+            KeyPanels.read(keys[i], headDim, row, out, (row - from) * headDim);
         }
-        return Arrays2.matrix(out, rows[i], headDim);
+        return out;
     }
 
-    /** A copy of the kept values of (branch, head), [rows, D]. */
-    public INDArray values(int branch, int head) {
-        int i = branch * heads + head;
-        float[] out = new float[rows[i] * headDim]; // [rows, D]
-        for (int row = 0; row < rows[i]; row++) {
-            System.arraycopy(values[i], row * paddedDim, out, row * headDim, headDim);
+    /** A copy of kept values [from, to) of (branch, head), [to - from, D] row-major. */
+    public float[] valueRows(int branch, int head, int from, int to) {
+        int i = checkedRange(branch, head, from, to);
+        float[] out = new float[(to - from) * headDim]; // [to - from, D]
+        for (int row = from; row < to; row++) {
+            System.arraycopy(values[i], row * paddedDim, out, (row - from) * headDim, headDim);
         }
-        return Arrays2.matrix(out, rows[i], headDim);
+        return out;
+    }
+
+    private int checkedRange(int branch, int head, int from, int to) {
+        int i = branch * heads + head;
+        if (from < 0 || from > to || to > rows[i]) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") of branch " + branch + " head " + head
+                    + ", which keeps " + rows[i]);
+        }
+        return i;
     }
 
     /** Appends newly kept rows; keys and values [m, D]. */
@@ -160,48 +165,5 @@ public final class AttentionState {
             sum += 2L * r * headDim;
         }
         return sum;
-    }
-
-    public void write(DataOutput out) throws IOException {
-        for (int i = 0; i < rows.length; i++) {
-            out.writeInt(rows[i]);
-            if (rows[i] > 0) {
-                writeFloats(out, Arrays2.rowMajor(keys(i / heads, i % heads)));
-                writeFloats(out, Arrays2.rowMajor(values(i / heads, i % heads)));
-            }
-        }
-    }
-
-    public void read(DataInput in) throws IOException {
-        for (int i = 0; i < rows.length; i++) {
-            int r = in.readInt();
-            if (r < 0 || r > maxRows[i]) {
-                throw new IOException("state holds " + r + " rows for branch " + i / heads + " head " + i % heads
-                        + ", but this model keeps at most " + maxRows[i]);
-            }
-            clear(i / heads, i % heads);
-            if (r > 0) {
-                float[] k = readFloats(in, r * headDim); // [r, D]
-                float[] v = readFloats(in, r * headDim); // [r, D]
-                reserve(i / heads, i % heads, r);
-                for (int row = 0; row < r; row++) {
-                    setRow(i / heads, i % heads, row, k, row * headDim, v, row * headDim);
-                }
-            }
-        }
-    }
-
-    private static void writeFloats(DataOutput out, float[] values) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(values.length * 4);
-        buf.asFloatBuffer().put(values);
-        out.write(buf.array());
-    }
-
-    private static float[] readFloats(DataInput in, int count) throws IOException {
-        byte[] bytes = new byte[count * 4];
-        in.readFully(bytes);
-        float[] out = new float[count];
-        ByteBuffer.wrap(bytes).asFloatBuffer().get(out);
-        return out;
     }
 }

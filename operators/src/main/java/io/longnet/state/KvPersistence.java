@@ -10,8 +10,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Writes a stream's kept k/v rows to a {@link KvStore} append-only, and reads them back (state format 2).
@@ -113,20 +111,15 @@ public final class KvPersistence {
         if (from >= to) {
             return 0;
         }
-        INDArray keys = attention.keys(b, h);     // [rows, D]
-        INDArray values = attention.values(b, h); // [rows, D]
         long bytes = 0;
         for (int start = from; start < to; start = KvPieces.pieceEnd(start, to)) {
             int end = KvPieces.pieceEnd(start, to);
-            byte[] piece = KvPieces.encode(rows(keys, start, end), rows(values, start, end), end - start, headDim);
+            byte[] piece = KvPieces.encode(attention.keyRows(b, h, start, end), attention.valueRows(b, h, start, end),
+                    end - start, headDim);
             store.put(b, KvPieces.key(layer, h, start), piece);
             bytes += piece.length;
         }
         return bytes;
-    }
-
-    private static float[] rows(INDArray matrix, int from, int to) {
-        return Arrays2.rowMajor(matrix.get(NDArrayIndex.interval(from, to), NDArrayIndex.all())); // [to - from, D]
     }
 
     /**

@@ -246,30 +246,13 @@ class DilatedAttentionTest {
     }
 
     @Test
-    void stateRoundTripsThroughBytes() throws Exception {
-        Random rnd = new Random(5);
-        DilationSchedule schedule = DilationSchedule.of(List.of(8, 12), List.of(2, 3), HeadOffsetRule.GROUPED);
-        DilatedAttention fast = new DilatedAttention(schedule, 3, 4, null);
-        float[] qkv = pack(random(rnd, 20, 12), random(rnd, 20, 12), random(rnd, 20, 12));
-        AttentionState state = fast.newState();
-        fast.attend(java.util.Arrays.copyOf(qkv, 11 * 36), 11, 0, state);
-        var bytes = new java.io.ByteArrayOutputStream();
-        state.write(new java.io.DataOutputStream(bytes));
-        AttentionState restored = fast.newState();
-        restored.read(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
-        float[] rest = java.util.Arrays.copyOfRange(qkv, 11 * 36, 20 * 36);
-        assertThat(fast.attend(rest, 9, 11, restored)).containsExactly(fast.attend(rest, 9, 11, state));
-    }
-
-    @Test
-    void restoringRowsBeyondTheSegmentBoundFails() throws Exception {
+    void appendingRowsBeyondTheSegmentBoundFails() {
         DilationSchedule schedule = DilationSchedule.of(List.of(4), List.of(2), HeadOffsetRule.GROUPED);
         AttentionState state = new AttentionState(schedule, 1, 2);
-        var bytes = new java.io.ByteArrayOutputStream();
-        new java.io.DataOutputStream(bytes).writeInt(3);
-        assertThatThrownBy(() -> state.read(new java.io.DataInputStream(
-                new java.io.ByteArrayInputStream(bytes.toByteArray()))))
-                .hasMessageContaining("3 rows").hasMessageContaining("at most 2");
+        float[] rows = new float[3 * 2]; // [3, 2]
+        assertThatThrownBy(() -> state.append(0, 0, io.longnet.attention.Arrays2.matrix(rows, 3, 2),
+                io.longnet.attention.Arrays2.matrix(rows, 3, 2)))
+                .hasMessageContaining("would keep 3 rows").hasMessageContaining("(2)");
     }
 
     static double[][] random(Random rnd, int n, int e) {
