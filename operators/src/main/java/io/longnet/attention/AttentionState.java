@@ -130,18 +130,26 @@ public final class AttentionState {
     }
 
     /**
-     * The most floats {@link #heldFloats()} can reach for this schedule: every (branch, head) at its segment's
-     * bound, rounded up to whole key panels, values padded to Dp.
+     * An upper bound of {@link #heldFloats()} for this schedule: every (branch, head) at its segment's bound,
+     * rounded up to whole key panels, values padded to whole vectors. Computed for vectors of up to
+     * {@link #MAX_LANES} floats without the Vector API, so that a job client without it can check memory.
      */
     public static long maxHeldFloats(DilationSchedule schedule, int heads, int headDim) {
         long sum = 0;
         for (int b = 0; b < schedule.size(); b++) {
             for (int h = 0; h < heads; h++) {
-                long capacity = KeyPanels.roundUp(schedule.branch(b).keptRows(schedule.offset(b, h, heads)));
-                sum += capacity * (headDim + KeyPanels.padded(headDim));
+                long capacity = roundUpToLanes(schedule.branch(b).keptRows(schedule.offset(b, h, heads)));
+                sum += capacity * (headDim + roundUpToLanes(headDim));
             }
         }
         return sum;
+    }
+
+    /** The widest float vector the bound allows for: 16 (AVX-512). */
+    static final int MAX_LANES = 16;
+
+    private static long roundUpToLanes(long n) {
+        return (n + MAX_LANES - 1) / MAX_LANES * MAX_LANES;
     }
 
     /** Floats allocated for keys and values (JVM heap), used or not. */

@@ -152,7 +152,7 @@ class KillAndResumeITCase {
     private static List<String> command(List<String> jobArguments, int webUiPort, int metricsPort) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run"));
         command.addAll(jobArguments);
         command.addAll(List.of("--parallelism", "2", "--web-ui-port", Integer.toString(webUiPort),
