@@ -19,6 +19,7 @@ import io.longnet.kafka.Topics;
 import io.longnet.model.ModelDirectory;
 import io.longnet.ops.ChunkEncoder;
 import io.longnet.ops.EncoderStream;
+import io.longnet.state.KvPersistence;
 import io.longnet.text.Chunk;
 import io.longnet.text.ChunkerConfig;
 import io.longnet.text.CorpusTokenizer;
@@ -103,7 +104,7 @@ public final class PipelineBenchCommand {
         System.out.printf(Locale.ROOT, "bare ChunkEncoder (+ logits, NLL, top-k), one thread : %8.0f tokens/s%n",
                 bare);
 
-        double keptRowBytes = new ChunkEncoder(decoder, model.fingerprint(), topK, true).newRowBytesPerToken();
+        double keptRowBytes = new KvPersistence(model.config()).newRowBytesPerToken();
         long diskBefore = ProcessIo.writeBytes();
         PipelineRun run = pipeline(model.dir(), docs, chunkSize, parallelism, tokens, work);
         long diskWritten = ProcessIo.writeBytes() - diskBefore;

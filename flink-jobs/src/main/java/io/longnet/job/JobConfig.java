@@ -13,6 +13,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
 /**
  * The corpus job's settings, read once from {@link JobOptions} and validated here: every error names
@@ -62,7 +63,7 @@ public record JobConfig(
         EncoderThreads encoderThreads) {
 
     static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofMillis(10);
-    static final int MAX_KEY_GROUPS = 1 << 15;
+    static final int MAX_KEY_GROUPS = KeyGroupRangeAssignment.UPPER_BOUND_MAX_PARALLELISM;
 
     public JobConfig {
         requireText(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);

@@ -1,7 +1,6 @@
 package io.longnet.attention;
 
 import io.longnet.model.DilationSchedule;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What one attention layer must remember of a stream (spec section 7): per (branch, head), the kept rows of
@@ -75,11 +74,13 @@ public final class AttentionState {
         return i;
     }
 
-    /** Appends newly kept rows; keys and values [m, D]. */
-    public void append(int branch, int head, INDArray newKeys, INDArray newValues) {
-        int m = (int) newKeys.rows();
-        float[] k = Arrays2.rowMajor(newKeys);   // [m, D]
-        float[] v = Arrays2.rowMajor(newValues); // [m, D]
+    /** Appends newly kept rows (restored from durable state); keys and values [m, D] row-major. */
+    public void append(int branch, int head, float[] k, float[] v) {
+        if (k.length != v.length || k.length % headDim != 0) {
+            throw new IllegalArgumentException("appending " + k.length + " key and " + v.length + " value floats to"
+                    + " branch " + branch + " head " + head + ": not whole rows of " + headDim);
+        }
+        int m = k.length / headDim;
         int first = reserve(branch, head, m);
         for (int j = 0; j < m; j++) {
             setRow(branch, head, first + j, k, j * headDim, v, j * headDim);

@@ -1,7 +1,6 @@
 package io.longnet.decoder;
 
 import io.longnet.attention.AttentionState;
-import io.longnet.model.ModelConfig;
 
 /**
  * A stream's decoder state: its next position and, per layer, the kept rows of the open segments. Made
@@ -9,18 +8,12 @@ import io.longnet.model.ModelConfig;
  */
 public final class DecoderState {
 
-    private final ModelConfig config;
     private final AttentionState[] layers;
     private long position;
     private long contextStart; // first position whose rows this state may keep: 0 unless the context restarted
 
-    DecoderState(ModelConfig config, AttentionState[] layers) {
-        this.config = config;
+    DecoderState(AttentionState[] layers) {
         this.layers = layers;
-    }
-
-    public ModelConfig config() {
-        return config;
     }
 
     public long position() {
@@ -30,10 +23,6 @@ public final class DecoderState {
     /** The first stream position this state's context holds: 0, unless the stream's context was restarted. */
     public long contextStart() {
         return contextStart;
-    }
-
-    public int layerCount() {
-        return layers.length;
     }
 
     public AttentionState layer(int i) {

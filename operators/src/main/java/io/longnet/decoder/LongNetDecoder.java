@@ -82,7 +82,7 @@ public final class LongNetDecoder {
         for (int i = 0; i < layers.length; i++) {
             perLayer[i] = layers[i].newState();
         }
-        DecoderState state = new DecoderState(config, perLayer);
+        DecoderState state = new DecoderState(perLayer);
         state.advance(position);
         return state;
     }

@@ -111,11 +111,6 @@ public final class ChunkEncoder {
         return new EncoderStream(restored, meta.lastFeatures(), meta.position());
     }
 
-    /** Bytes of new kept rows per encoded token (analytic), for the bytes-written-per-token figures. */
-    public double newRowBytesPerToken() {
-        return persistence.newRowBytesPerToken();
-    }
-
     /** Runs the chunk through the stream's decoder and advances it; the chunk must start where the stream is. */
     public EncodedChunk encode(String stream, EncoderStream state, Chunk chunk) {
         if (chunk.firstPosition() != state.position()) {

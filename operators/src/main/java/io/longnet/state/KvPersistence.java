@@ -1,6 +1,5 @@
 package io.longnet.state;
 
-import io.longnet.attention.Arrays2;
 import io.longnet.attention.AttentionState;
 import io.longnet.decoder.DecoderState;
 import io.longnet.model.Branch;
@@ -163,8 +162,7 @@ public final class KvPersistence {
                     + " has a piece at row " + first + " where row " + next[layer * heads + h] + " was expected");
         }
         int m = KvPieces.rows(piece, headDim);
-        state.layer(layer).append(b, h, Arrays2.matrix(KvPieces.decode(piece, headDim, 0), m, headDim),
-                Arrays2.matrix(KvPieces.decode(piece, headDim, 1), m, headDim));
+        state.layer(layer).append(b, h, KvPieces.decode(piece, headDim, 0), KvPieces.decode(piece, headDim, 1));
         next[layer * heads + h] = first + m;
     }
 }

@@ -250,8 +250,7 @@ class DilatedAttentionTest {
         DilationSchedule schedule = DilationSchedule.of(List.of(4), List.of(2), HeadOffsetRule.GROUPED);
         AttentionState state = new AttentionState(schedule, 1, 2);
         float[] rows = new float[3 * 2]; // [3, 2]
-        assertThatThrownBy(() -> state.append(0, 0, io.longnet.attention.Arrays2.matrix(rows, 3, 2),
-                io.longnet.attention.Arrays2.matrix(rows, 3, 2)))
+        assertThatThrownBy(() -> state.append(0, 0, rows, rows))
                 .hasMessageContaining("would keep 3 rows").hasMessageContaining("(2)");
     }
 

@@ -19,8 +19,7 @@ class KeyPanelsTest {
         for (int b = 0; b < 2; b++) {
             for (int h = 0; h < 2; h++) {
                 int m = schedule.branch(b).keptRows(schedule.offset(b, h, 2));
-                state.append(b, h, Arrays2.matrix(java.util.Arrays.copyOf(rows, m * 5), m, 5),
-                        Arrays2.matrix(java.util.Arrays.copyOf(rows, m * 5), m, 5));
+                state.append(b, h, java.util.Arrays.copyOf(rows, m * 5), java.util.Arrays.copyOf(rows, m * 5));
             }
         }
         assertThat(state.heldFloats()).isLessThanOrEqualTo(AttentionState.maxHeldFloats(schedule, 2, 5))
