@@ -123,13 +123,6 @@ public final class AttentionState {
         return values[branch * heads + head];
     }
 
-    /** A segment of this branch closed: its rows are never looked at again (buffers are reused). */
-    public void clearBranch(int branch) {
-        for (int h = 0; h < heads; h++) {
-            clear(branch, h);
-        }
-    }
-
     /**
      * An upper bound of {@link #heldFloats()} for this schedule: every (branch, head) at its segment's bound,
      * rounded up to whole key panels, values padded to whole vectors. Computed for vectors of up to
@@ -157,7 +150,7 @@ public final class AttentionState {
     public long heldFloats() {
         long sum = 0;
         for (int i = 0; i < keys.length; i++) {
-            sum += (keys[i] == null ? 0 : keys[i].length) + (values[i] == null ? 0 : values[i].length);
+            sum += keys[i].length + values[i].length;
         }
         return sum;
     }

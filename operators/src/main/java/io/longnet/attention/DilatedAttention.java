@@ -59,6 +59,8 @@ public final class DilatedAttention {
     private final int headDim;
     private final int paddedDim;
     private final XPos xpos; // null without xPos
+    // One scratch per thread, reused from call to call: a streaming decoder attends once per chunk and layer.
+    private final ThreadLocal<Scratch> scratches = ThreadLocal.withInitial(Scratch::new);
     private final float softmaxScale;
     private final int maxVisibleKeys;  // max over branches of ceil(w / r), rounded up to whole panels
 
@@ -104,7 +106,7 @@ public final class DilatedAttention {
             int heads = 2;
             int d = 64;
             int n = 256;
-            DilationSchedule two = DilationSchedule.of(java.util.List.of(128, 256), java.util.List.of(1, 2),
+            DilationSchedule two = DilationSchedule.of(List.of(128, 256), List.of(1, 2),
                     io.longnet.model.HeadOffsetRule.GROUPED);
             float[] zeta = new float[d / 2];
             Arrays.fill(zeta, 0.5f);
@@ -159,7 +161,7 @@ public final class DilatedAttention {
         int threads = Math.min(wanted, heads);
         AtomicInteger next = new AtomicInteger();
         Runnable worker = () -> {
-            Scratch scratch = new Scratch();
+            Scratch scratch = scratches.get();
             for (int h = next.getAndIncrement(); h < heads; h = next.getAndIncrement()) {
                 task.accept(scratch, h);
             }

@@ -13,7 +13,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class NativeRows {
 
     private final FloatPointer base;
-    private final long offset;
     private final int width;
 
     /** @param a a dense row-major [rows, width] float32 matrix, e.g. what a gemm or {@code mmul} returned */
@@ -24,18 +23,18 @@ final class NativeRows {
                     + a.dataType() + " " + java.util.Arrays.toString(a.shape())
                     + " with strides " + java.util.Arrays.toString(a.stride()));
         }
+        // A view's buffer already starts at the view's first element (see Arrays2.pointer).
         this.base = new FloatPointer(a.data().addressPointer());
-        this.offset = a.offset();
         this.width = (int) a.columns();
     }
 
     /** Copies row r into {@code dst} [width]. */
     void read(int r, float[] dst) {
-        base.position(offset + (long) r * width).get(dst, 0, width);
+        base.position((long) r * width).get(dst, 0, width);
     }
 
     /** Copies {@code src} [width] over row r. */
     void write(int r, float[] src) {
-        base.position(offset + (long) r * width).put(src, 0, width);
+        base.position((long) r * width).put(src, 0, width);
     }
 }

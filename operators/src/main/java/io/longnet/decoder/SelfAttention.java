@@ -53,7 +53,7 @@ public final class SelfAttention {
         INDArray heads = Arrays2.matrix(attention.attend(Arrays2.view(qkv), n, first, state), n, embedDim); // [n, E]
         java.lang.ref.Reference.reachabilityFence(qkv); // the view does not keep the native memory alive
         if (innerNorm != null) {
-            heads = innerNorm.apply(heads);
+            innerNorm.applyInPlace(heads);
         }
         return heads.mmul(outWeightT).addiRowVector(outBias);
     }
