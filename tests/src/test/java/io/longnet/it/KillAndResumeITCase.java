@@ -103,7 +103,10 @@ class KillAndResumeITCase {
                     pipeline.write(batches.get(run + 1));
                 }
             } finally {
-                processes.forEach(p -> p.destroyForcibly());
+                // Wait for each process to end: a killed JVM may still be writing into the test's directories.
+                for (Process p : processes) {
+                    p.destroyForcibly().waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+                }
             }
             LOG.info("recovery (SIGKILL -> first new committed output) in ms: {}; kills mid-checkpoint: {}",
                     recoveryMillis, midCheckpointKills);
