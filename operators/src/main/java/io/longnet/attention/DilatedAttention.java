@@ -1,17 +1,12 @@
 package io.longnet.attention;
 
 import io.longnet.compute.ComputeThreads;
+import io.longnet.compute.ParallelLoop;
 import io.longnet.model.Branch;
 import io.longnet.model.DilationSchedule;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ObjIntConsumer;
 
 /**
@@ -47,12 +42,6 @@ public final class DilatedAttention {
     private static final double PARALLEL_MIN_FLOPS = 4e6;
     /** Bound on |ln| of any xPos factor inside a query block: e^40 is far inside float range. */
     private static final double XPOS_BLOCK_EXPONENT = 40;
-
-    private static final ExecutorService WORKERS = Executors.newCachedThreadPool(task -> {
-        Thread t = new Thread(task, "longnet-attention");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final DilationSchedule schedule;
     private final int heads;
@@ -158,35 +147,7 @@ public final class DilatedAttention {
 
     /** Runs task(scratch, h) for every head on up to {@code wanted} threads (this one included), a scratch each. */
     private void forEachHead(int wanted, ObjIntConsumer<Scratch> task) {
-        int threads = Math.min(wanted, heads);
-        AtomicInteger next = new AtomicInteger();
-        Runnable worker = () -> {
-            Scratch scratch = scratches.get();
-            for (int h = next.getAndIncrement(); h < heads; h = next.getAndIncrement()) {
-                task.accept(scratch, h);
-            }
-        };
-        List<Future<?>> helpers = new ArrayList<>();
-        for (int t = 1; t < threads; t++) {
-            helpers.add(WORKERS.submit(worker));
-        }
-        try {
-            worker.run();
-        } finally {
-            for (Future<?> helper : helpers) {
-                try {
-                    helper.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while attention heads ran", e);
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new IllegalStateException("an attention head failed", e.getCause());
-                }
-            }
-        }
+        ParallelLoop.forEach(heads, wanted, h -> task.accept(scratches.get(), h));
     }
 
     /** Every branch and segment piece of head h. Touches only head h's columns, lse entries and state rows. */

@@ -2,10 +2,10 @@ package io.longnet.decoder;
 
 import io.longnet.attention.Arrays2;
 import io.longnet.attention.AttentionState;
-import io.longnet.model.Activation;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelWeights;
 import io.longnet.model.WeightLayout;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -21,7 +21,7 @@ final class DecoderLayer {
     private final INDArray fc1WeightT;   // [E, F]
     private final float[] fc1Bias;       // [F]
     private final INDArray fc2WeightT;   // [F, E]
-    private final INDArray fc2Bias;      // [E]
+    private final float[] fc2Bias;       // [E]
     private final LayerNorm selfAttnNorm;
     private final LayerNorm ffnNorm;       // subln only
     private final LayerNorm finalNorm;
@@ -35,7 +35,7 @@ final class DecoderLayer {
         this.fc1WeightT = Arrays2.transposed(w.get(p + "ffn.fc1.weight"), f, e);
         this.fc1Bias = w.get(p + "ffn.fc1.bias").clone();
         this.fc2WeightT = Arrays2.transposed(w.get(p + "ffn.fc2.weight"), e, f);
-        this.fc2Bias = Nd4j.create(w.get(p + "ffn.fc2.bias"));
+        this.fc2Bias = w.get(p + "ffn.fc2.bias").clone();
         this.selfAttnNorm = norm(c, w, p + "self_attn_layer_norm");
         this.finalNorm = norm(c, w, p + "final_layer_norm");
         this.ffnNorm = c.subln() ? norm(c, w, p + "ffn.ffn_layernorm") : null;
@@ -51,63 +51,97 @@ final class DecoderLayer {
 
     /**
      * x [n, E] at stream positions [first, first + n) to the layer's output [n, E], computed in place in x
-     * (the caller's x is consumed).
+     * (the caller's x is consumed). Residuals and biases ride along in the row passes that read x anyway, and
+     * the out_proj and fc2 gemms accumulate into x (beta = 1).
      */
     INDArray forward(INDArray x, long first, AttentionState state) {
-        if (config.normalizeBefore()) {
-            INDArray attended = selfAttention.forward(selfAttnNorm.apply(x), first, state); // [n, E]
-            scaleResidual(x).addi(attended);
-            INDArray hidden = hidden(finalNorm.apply(x)); // [n, F]
-            // x = alpha x + fc2_bias + hidden fc2^T: the gemm accumulates into x (beta = 1)
-            scaleResidual(x).addiRowVector(fc2Bias);
-            Nd4j.gemm(hidden, fc2WeightT, x, false, false, 1.0, 1.0);
-            return x;
-        }
-        INDArray attended = selfAttention.forward(x, first, state); // [n, E]
-        selfAttnNorm.applyInPlace(scaleResidual(x).addi(attended));
-        INDArray fed = hidden(x).mmul(fc2WeightT); // [n, E]
-        finalNorm.applyInPlace(scaleResidual(x).addi(fed).addiRowVector(fc2Bias));
+        return config.normalizeBefore() ? forwardPreLn(x, first, state) : forwardPostLn(x, first, state);
+    }
+
+    /** x = alpha x + attention(LN1(x)); x = alpha x + ffn(LN2(x)). */
+    private INDArray forwardPreLn(INDArray x, long first, AttentionState state) {
+        INDArray normed = x.ulike(); // [n, E]
+        normalizeAndShift(x, selfAttnNorm, normed, selfAttention.outBias(), false);
+        selfAttention.addProjected(selfAttention.attend(normed, first, state), x);
+        normalizeAndShift(x, finalNorm, normed, fc2Bias, false);
+        Nd4j.gemm(hidden(normed), fc2WeightT, x, false, false, 1.0, 1.0);
         return x;
     }
 
-    private INDArray scaleResidual(INDArray x) {
-        double alpha = config.residualAlpha();
-        return alpha == 1.0 ? x : x.muli(alpha);
+    /** x = LN1(alpha x + attention(x)); x = LN2(alpha x + ffn(x)). */
+    private INDArray forwardPostLn(INDArray x, long first, AttentionState state) {
+        INDArray heads = selfAttention.attend(x, first, state); // [n, E]
+        shift(x, selfAttention.outBias());
+        selfAttention.addProjected(heads, x);
+        INDArray normed = x.ulike(); // [n, E]
+        normalizeAndShift(x, selfAttnNorm, normed, fc2Bias, true);
+        Nd4j.gemm(hidden(normed), fc2WeightT, x, false, false, 1.0, 1.0);
+        finalNorm.applyInPlace(x);
+        return x;
+    }
+
+    /**
+     * One pass over x [n, E]: normed[r] = norm(x[r]), then x[r] = alpha * x[r] + bias, or, with
+     * {@code residualIsNormed}, x[r] = alpha * normed[r] + bias (post-LN: the next residual is the normed row).
+     */
+    private void normalizeAndShift(INDArray x, LayerNorm norm, INDArray normed, float[] bias,
+                                   boolean residualIsNormed) {
+        NativeRows rows = norm.rowsOf(x);
+        NativeRows out = new NativeRows(normed);
+        float alpha = (float) config.residualAlpha();
+        RowRanges.run(rows.rows(), rows.width(), (from, to) -> {
+            float[] row = new float[rows.width()];      // [E]
+            float[] normedRow = new float[rows.width()]; // [E]
+            for (int r = from; r < to; r++) {
+                rows.read(r, row);
+                norm.normalise(row, normedRow);
+                out.write(r, normedRow);
+                VectorRows.shift(residualIsNormed ? normedRow : row, alpha, bias, row);
+                rows.write(r, row);
+            }
+        });
+    }
+
+    /** x [n, E] = alpha x + bias, one pass. */
+    private void shift(INDArray x, float[] bias) {
+        NativeRows rows = new NativeRows(x);
+        float alpha = (float) config.residualAlpha();
+        RowRanges.run(rows.rows(), rows.width(), (from, to) -> {
+            float[] row = new float[rows.width()]; // [E]
+            for (int r = from; r < to; r++) {
+                rows.read(r, row);
+                VectorRows.shift(row, alpha, bias, row);
+                rows.write(r, row);
+            }
+        });
     }
 
     /** The feed-forward hidden layer [n, F] of x [n, E]: activation(x fc1^T + fc1_bias), then ffn_layernorm. */
     private INDArray hidden(INDArray x) {
-        INDArray hidden = x.mmul(fc1WeightT); // [n, F]
-        biasAndActivate(hidden);
-        if (ffnNorm != null) {
-            ffnNorm.applyInPlace(hidden);
-        }
+        INDArray hidden = Nd4j.createUninitialized(DataType.FLOAT, x.rows(), fc1Bias.length); // [n, F]
+        Nd4j.gemm(x, fc1WeightT, hidden, false, false, 1.0, 0.0);
+        NativeRows rows = new NativeRows(hidden);
+        RowRanges.run(rows.rows(), rows.width(), (from, to) -> {
+            float[] row = new float[fc1Bias.length]; // [F]
+            for (int r = from; r < to; r++) {
+                rows.read(r, row);
+                activate(row);
+                if (ffnNorm != null) {
+                    ffnNorm.normalise(row, row);
+                }
+                rows.write(r, row);
+            }
+        });
         return hidden;
     }
 
-    /** hidden [n, F] = activation(hidden + fc1_bias), in place, one pass. */
-    private void biasAndActivate(INDArray hidden) {
-        NativeRows rows = new NativeRows(hidden);
-        float[] row = new float[fc1Bias.length]; // [F]
-        Activation activation = config.activation();
-        for (int r = 0; r < hidden.rows(); r++) {
-            rows.read(r, row);
-            if (activation == Activation.GELU) {
-                for (int j = 0; j < row.length; j++) {
-                    float v = row[j] + fc1Bias[j];
-                    row[j] = v * Erf.normalCdf(v); // GELU x Phi(x), Phi within 1e-7 of the erf form
-                }
-            } else if (activation == Activation.RELU) {
-                for (int j = 0; j < row.length; j++) {
-                    row[j] = Math.max(0f, row[j] + fc1Bias[j]);
-                }
-            } else {
-                for (int j = 0; j < row.length; j++) {
-                    float v = row[j] + fc1Bias[j];
-                    row[j] = v / (1f + (float) Math.exp(-v)); // swish, x sigmoid(x)
-                }
-            }
-            rows.write(r, row);
+    /** row [F] = activation(row + fc1_bias) in place. */
+    private void activate(float[] row) {
+        switch (config.activation()) {
+            case GELU -> VectorRows.biasGelu(row, fc1Bias);
+            case RELU -> VectorRows.biasRelu(row, fc1Bias);
+            case SWISH -> VectorRows.biasSwish(row, fc1Bias);
+            default -> throw new IllegalStateException("no kernel for activation " + config.activation());
         }
     }
 }

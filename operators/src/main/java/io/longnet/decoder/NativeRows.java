@@ -1,18 +1,22 @@
 package io.longnet.decoder;
 
-import org.bytedeco.javacpp.FloatPointer;
+import io.longnet.attention.Arrays2;
+import java.lang.ref.Reference;
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Row-at-a-time access to a dense row-major float32 matrix in ND4J's native memory: a row is copied into a
- * Java array in one bulk copy, worked on there (where the JIT vectorises the loops), and copied back. One pass
- * over the matrix replaces the several whole-matrix ND4J ops (each a pass of its own) that a row-wise
- * formula like LayerNorm takes.
+ * Java array in one bulk copy, worked on there in Java vectors, and copied back. One pass over the matrix
+ * replaces the several whole-matrix ND4J ops (each a pass of its own) that a row-wise formula like LayerNorm
+ * takes. Reads and writes use absolute indices, so threads may work on different rows at once.
  */
 final class NativeRows {
 
-    private final FloatPointer base;
+    private final INDArray array; // keeps the native memory reachable while rows are accessed
+    private final FloatBuffer values;
+    private final int rows;
     private final int width;
 
     /** @param a a dense row-major [rows, width] float32 matrix, e.g. what a gemm or {@code mmul} returned */
@@ -23,18 +27,29 @@ final class NativeRows {
                     + a.dataType() + " " + java.util.Arrays.toString(a.shape())
                     + " with strides " + java.util.Arrays.toString(a.stride()));
         }
-        // A view's buffer already starts at the view's first element (see Arrays2.pointer).
-        this.base = new FloatPointer(a.data().addressPointer());
+        this.array = a;
+        this.values = Arrays2.view(a);
+        this.rows = (int) a.rows();
         this.width = (int) a.columns();
+    }
+
+    int rows() {
+        return rows;
+    }
+
+    int width() {
+        return width;
     }
 
     /** Copies row r into {@code dst} [width]. */
     void read(int r, float[] dst) {
-        base.position((long) r * width).get(dst, 0, width);
+        values.get(r * width, dst, 0, width);
+        Reference.reachabilityFence(array);
     }
 
     /** Copies {@code src} [width] over row r. */
     void write(int r, float[] src) {
-        base.position((long) r * width).put(src, 0, width);
+        values.put(r * width, src, 0, width);
+        Reference.reachabilityFence(array);
     }
 }

@@ -6,6 +6,7 @@ import io.longnet.attention.DilatedAttention;
 import io.longnet.attention.XPos;
 import io.longnet.model.ModelConfig;
 import java.util.function.Function;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -17,9 +18,9 @@ public final class SelfAttention {
 
     private final int embedDim;
     private final INDArray qkvWeightT;   // [E, 3E]: q, k, v projections side by side, transposed
-    private final INDArray qkvBias;      // [3E]
+    private final float[] qkvBias;       // [3E]
     private final INDArray outWeightT;   // [E, E]
-    private final INDArray outBias;      // [E]
+    private final float[] outBias;       // [E]
     private final LayerNorm innerNorm;   // subln only
     private final DilatedAttention attention;
 
@@ -31,10 +32,9 @@ public final class SelfAttention {
                 Arrays2.transposed(tensor.apply("q_proj.weight"), e, e),
                 Arrays2.transposed(tensor.apply("k_proj.weight"), e, e),
                 Arrays2.transposed(tensor.apply("v_proj.weight"), e, e)).dup('c');
-        this.qkvBias = Nd4j.concat(0, Nd4j.create(tensor.apply("q_proj.bias")),
-                Nd4j.create(tensor.apply("k_proj.bias")), Nd4j.create(tensor.apply("v_proj.bias")));
+        this.qkvBias = concat(tensor.apply("q_proj.bias"), tensor.apply("k_proj.bias"), tensor.apply("v_proj.bias"));
         this.outWeightT = Arrays2.transposed(tensor.apply("out_proj.weight"), e, e);
-        this.outBias = Nd4j.create(tensor.apply("out_proj.bias"));
+        this.outBias = tensor.apply("out_proj.bias").clone();
         this.innerNorm = c.subln() ? new LayerNorm(tensor.apply("inner_attn_ln.weight"),
                 tensor.apply("inner_attn_ln.bias"), c.layernormEps()) : null;
         XPos xpos = c.xpos() ? new XPos(tensor.apply("xpos.scale"), c.xposScaleBase()) : null;
@@ -42,19 +42,66 @@ public final class SelfAttention {
         DilatedAttention.warmUp();
     }
 
+    private static float[] concat(float[]... parts) {
+        float[] out = new float[java.util.Arrays.stream(parts).mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (float[] part : parts) {
+            System.arraycopy(part, 0, out, at, part.length);
+            at += part.length;
+        }
+        return out;
+    }
+
     public AttentionState newState() {
         return attention.newState();
     }
 
-    /** x [n, E] at stream positions [first, first + n) to [n, E]; the state takes in this chunk's kept rows. */
+    /**
+     * The whole module: x [n, E] at stream positions [first, first + n) to [n, E] (out_proj's bias included); the
+     * state takes in this chunk's kept rows.
+     */
     public INDArray forward(INDArray x, long first, AttentionState state) {
+        INDArray heads = attend(x, first, state); // [n, E]
+        INDArray out = heads.ulike(); // [n, E]
+        fillRows(out, outBias);
+        addProjected(heads, out);
+        return out;
+    }
+
+    /**
+     * The attention heads of x [n, E] at stream positions [first, first + n): [n, E], after sub-LN, before
+     * out_proj. The state takes in this chunk's kept rows.
+     */
+    INDArray attend(INDArray x, long first, AttentionState state) {
         int n = (int) x.rows();
-        INDArray qkv = x.mmul(qkvWeightT).addiRowVector(qkvBias); // [n, 3E], read in place by the kernel
-        INDArray heads = Arrays2.matrix(attention.attend(Arrays2.view(qkv), n, first, state), n, embedDim); // [n, E]
+        INDArray qkv = Nd4j.createUninitialized(DataType.FLOAT, n, 3L * embedDim); // [n, 3E]
+        fillRows(qkv, qkvBias); // the gemm adds x W^T to the bias rows (beta = 1): no pass of its own for the bias
+        Nd4j.gemm(x, qkvWeightT, qkv, false, false, 1.0, 1.0);
+        INDArray heads = Arrays2.matrix(attention.attend(Arrays2.view(qkv), n, first, state), n, embedDim);
         java.lang.ref.Reference.reachabilityFence(qkv); // the view does not keep the native memory alive
         if (innerNorm != null) {
             innerNorm.applyInPlace(heads);
         }
-        return heads.mmul(outWeightT).addiRowVector(outBias);
+        return heads;
+    }
+
+    /** sum [n, E] += heads [n, E] out_proj^T, without out_proj's bias ({@link #outBias()}), which callers fold in. */
+    void addProjected(INDArray heads, INDArray sum) {
+        Nd4j.gemm(heads, outWeightT, sum, false, false, 1.0, 1.0);
+    }
+
+    /** out_proj's bias [E]. */
+    float[] outBias() {
+        return outBias;
+    }
+
+    /** Every row of a [rows, width] matrix set to values [width]. */
+    private static void fillRows(INDArray matrix, float[] values) {
+        NativeRows rows = new NativeRows(matrix);
+        RowRanges.run(rows.rows(), rows.width(), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                rows.write(r, values);
+            }
+        });
     }
 }

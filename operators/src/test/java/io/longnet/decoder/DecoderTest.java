@@ -45,6 +45,29 @@ class DecoderTest {
         }
     }
 
+    /** Chunks large enough that the row passes (LayerNorm, residual, activation) split across threads. */
+    @Test
+    void rowPassesSplitAcrossThreadsMatchThePlainLoopReference() {
+        String base = "\"vocab_size\": 60, \"decoder_embed_dim\": 128, \"decoder_attention_heads\": 2, "
+                + "\"decoder_ffn_embed_dim\": 520, \"decoder_layers\": 2, \"segment_length\": [256, 1024], "
+                + "\"dilated_ratio\": [1, 4]";
+        int threadsBefore = io.longnet.compute.ComputeThreads.get();
+        io.longnet.compute.ComputeThreads.set(3);
+        try {
+            for (String options : List.of("", ", \"decoder_normalize_before\": false, \"deepnorm\": true")) {
+                ModelConfig c = ModelConfigJson.parse("{" + base + options + "}");
+                ModelWeights w = ModelInit.random(c, 8);
+                int[] tokens = new Random(4).ints(521, 0, c.vocabSize()).toArray(); // 521 x 128 > 2^16 elements
+                DecoderReference.Result expected = new DecoderReference(w).forward(tokens);
+                DecoderOutput got = new StreamingDecoder(new LongNetDecoder(w)).accept(tokens);
+                assertClose(c + " features", got.featuresRowMajor(), expected.features(), 1e-4);
+                assertClose(c + " logits", got.logitsRowMajor(), expected.logits(), 1e-4);
+            }
+        } finally {
+            io.longnet.compute.ComputeThreads.set(threadsBefore);
+        }
+    }
+
     @Test
     void anyChunkingEqualsOneFullPassAndStateStaysBounded() {
         Random rnd = new Random(2);

@@ -1,0 +1,76 @@
+package io.longnet.compute;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+
+/**
+ * Runs the items of one step of the decoder (attention heads, row ranges) on several threads, the caller's
+ * included: each thread takes the next item until none is left, and the call returns when all are done.
+ * The helpers come from one pool of daemon threads shared by every caller; they park between steps.
+ */
+public final class ParallelLoop {
+
+    private static final ExecutorService HELPERS = Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "longnet-compute");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private ParallelLoop() {
+    }
+
+    /**
+     * Runs body(i) for every i in [0, count) on up to {@code threads} threads. The first exception a body throws
+     * is rethrown here once every thread has stopped.
+     */
+    public static void forEach(int count, int threads, IntConsumer body) {
+        int used = Math.min(threads, count);
+        if (used <= 1) {
+            for (int i = 0; i < count; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                body.accept(i);
+            }
+        };
+        List<Future<?>> helpers = new ArrayList<>(used - 1);
+        for (int t = 1; t < used; t++) {
+            helpers.add(HELPERS.submit(worker));
+        }
+        try {
+            worker.run();
+        } finally {
+            awaitAll(helpers);
+        }
+    }
+
+    private static void awaitAll(List<Future<?>> helpers) {
+        RuntimeException failure = null;
+        for (Future<?> helper : helpers) {
+            try {
+                helper.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = new IllegalStateException("interrupted while waiting for compute threads", e);
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException re ? re
+                            : new IllegalStateException("a compute thread failed", e.getCause());
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
