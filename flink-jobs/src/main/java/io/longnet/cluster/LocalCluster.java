@@ -2,6 +2,7 @@ package io.longnet.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.longnet.compute.NativeThreadEnvironment;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * ({@code StandaloneSessionClusterEntrypoint}) and TaskManager processes ({@code TaskManagerRunner}), each its own
  * JVM with the shaded job jar and Flink's jars on its system class path, reading the shared Flink configuration
  * ({@code docker/flink-config.yaml}) from {@code DIR/conf}. The processes outlive the command that started them;
- * their pid files in {@code DIR/pids} let a later command find and stop them.
+ * their pid files in {@code DIR/pids} let a later command find and stop them. Each process inherits this one's
+ * environment plus {@link NativeThreadEnvironment#REQUIRED} where it lacks them (a standalone Flink configuration
+ * cannot set a process's environment).
  */
 public final class LocalCluster {
 
@@ -259,11 +262,13 @@ public final class LocalCluster {
             command.add("-D");
             command.add(key + "=" + value);
         });
-        Process process = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile(name).toFile()))
-                .start();
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile(name).toFile()));
+        // What env.java.opts.all is to --add-modules: the native libraries read these when they load.
+        NativeThreadEnvironment.addMissing(builder.environment());
+        Process process = builder.start();
         Files.writeString(pidFile(name), Long.toString(process.pid()));
         LOG.info("Started {} (pid {}), log {}", name, process.pid(), logFile(name));
         return new Member(name, process.toHandle());

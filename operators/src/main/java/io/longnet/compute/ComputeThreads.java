@@ -1,7 +1,10 @@
 package io.longnet.compute;
 
+import java.util.Optional;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How many threads one encoder's arithmetic may use (the dilated-attention kernel and ND4J's native ops).
@@ -10,11 +13,15 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  *
  * <p>{@link #set} also applies the count to ND4J's native threads (its OpenMP loops and its own pool, which
  * run the element-wise ops and reductions) and to its BLAS (OpenBLAS: the gemms), so that one encoder uses
- * that many threads in every op.
+ * that many threads in every op. Given more than one thread, {@link #set} logs one warning per process when the
+ * environment lets those native threads busy-wait between ops ({@link NativeThreadEnvironment}).
  */
 public final class ComputeThreads {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ComputeThreads.class);
+
     private static volatile int threads = Runtime.getRuntime().availableProcessors();
+    private static boolean spinningWarned; // guarded by the class: set is synchronized
 
     private ComputeThreads() {
     }
@@ -32,6 +39,11 @@ public final class ComputeThreads {
         NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(count);
         Nd4j.factory().blas().setMaxThreads(count);
         threads = count;
+        if (!spinningWarned) {
+            Optional<String> warning = NativeThreadEnvironment.warning(count, System.getenv());
+            warning.ifPresent(w -> LOG.warn("{}", w));
+            spinningWarned = warning.isPresent();
+        }
     }
 
     /** The BLAS library's thread count as it reports it: equal to {@link #get()} once {@link #set} ran. */

@@ -3,6 +3,7 @@ package io.longnet.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.longnet.cluster.ClusterClassPath;
+import io.longnet.compute.NativeThreadEnvironment;
 import io.longnet.demo.SampleCorpus;
 import io.longnet.kafka.Document;
 import io.longnet.kafka.EmbeddingOut;
@@ -71,6 +72,8 @@ class JobJarITCase {
                 "--add-modules", "jdk.incubator.vector", // as env.java.opts.all gives a cluster's JVMs
                 "-cp", classPath, FlinkOnlyCluster.class.getName(), jar.toString()));
         command.addAll(jobArgs);
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        NativeThreadEnvironment.addMissing(builder.environment()); // as a cluster's TaskManagers get it
+        return builder.start();
     }
 }

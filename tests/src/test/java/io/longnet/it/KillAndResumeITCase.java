@@ -3,6 +3,7 @@ package io.longnet.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.longnet.cli.Main;
+import io.longnet.compute.NativeThreadEnvironment;
 import io.longnet.demo.SampleCorpus;
 import io.longnet.job.CheckpointDirectory;
 import io.longnet.kafka.Document;
@@ -164,7 +165,9 @@ class KillAndResumeITCase {
     }
 
     private Process start(List<String> command, Path log) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        NativeThreadEnvironment.addMissing(builder.environment()); // with --add-modules, as ./longnet gives it
+        Process process = builder.start();
         processes.add(process);
         return process;
     }
