@@ -6,6 +6,7 @@ import io.longnet.bench.DenseComparison;
 import io.longnet.bench.FlatCostBench;
 import io.longnet.bench.RuntimePlot;
 import io.longnet.compute.ComputeThreads;
+import io.longnet.compute.NativeThreadEnvironment;
 import io.longnet.model.Activation;
 import io.longnet.model.DilationSchedule;
 import io.longnet.model.HeadOffsetRule;
@@ -34,9 +35,12 @@ public final class BenchCommand {
     private static final List<Integer> PAPER_W = List.of(2048, 4096, 8192, 16384, 32768);
     private static final List<Integer> PAPER_R = List.of(1, 2, 4, 6, 12);
     private static final DilationSchedule PAPER = DilationSchedule.of(PAPER_W, PAPER_R, HeadOffsetRule.GROUPED);
-    /** Small enough that 2 x 3 windows of 2 w_max tokens take about a minute. */
-    private static final DilationSchedule FLAT = DilationSchedule.of(List.of(256, 512, 1024), List.of(1, 2, 4),
+    /** Small enough that 5 runs of 2 x 3 windows of 2 w_max tokens take well under a minute. */
+    private static final DilationSchedule FLAT = DilationSchedule.of(List.of(512, 1024, 2048), List.of(1, 2, 4),
             HeadOffsetRule.GROUPED);
+    private static final int FLAT_LAYERS = 4;
+    /** Runs of the flat-cost windows; each window's figure is its best run. */
+    private static final int FLAT_RUNS = 5;
     private static final List<Integer> DENSE_LENGTHS = List.of(8192, 32768, 131072);
     private static final double LONGEST_RUN_SECONDS = 120;
 
@@ -68,6 +72,9 @@ public final class BenchCommand {
         Path plot = args.has("plot") ? Path.of(args.required("plot")) : null;
         System.out.printf("threads   : %d (ND4J native %d, OpenBLAS %d) of %d cores visible to the JVM%n",
                 ComputeThreads.get(), ComputeThreads.nativeThreads(), ComputeThreads.blasThreads(), cores);
+        System.out.printf("native    : %s%s%n", NativeThreadEnvironment.describe(System.getenv()),
+                NativeThreadEnvironment.problems(System.getenv()).isEmpty() ? ""
+                        : " (idle native workers spin and take cores from the kernel: see README, \"bench\")");
         double gemmBefore = gemmGflops();
         System.out.printf("gemm      : %.1f GFLOP/s (ND4J fp32, 2048x2048x2048)%n", gemmBefore);
 
@@ -135,10 +142,11 @@ public final class BenchCommand {
     }
 
     private static void flat(int chunk) {
-        ModelConfig c = model(256, 4, 1024, 2, FLAT);
-        FlatCostBench.Result r = new FlatCostBench(c, chunk).run(3);
-        System.out.printf("flat cost : E=256 H=4 2 layers, w=%s r=%s, logits off, chunks of %d, windows of %d tokens%n",
-                FLAT.segmentLengths(), FLAT.dilatedRatios(), chunk, r.windowTokens());
+        ModelConfig c = model(256, 4, 1024, FLAT_LAYERS, FLAT);
+        FlatCostBench.Result r = new FlatCostBench(c, chunk).run(3, FLAT_RUNS);
+        System.out.printf("flat cost : E=256 H=4 %d layers, w=%s r=%s, logits off, chunks of %d, windows of %d tokens, "
+                + "each window's best of %d runs on fresh streams%n", FLAT_LAYERS, FLAT.segmentLengths(),
+                FLAT.dilatedRatios(), chunk, r.windowTokens(), FLAT_RUNS);
         System.out.printf("  from 0    : %s tokens/s%n", rates(r.fromZero()));
         System.out.printf("  from 2^40 : %s tokens/s%n", rates(r.fromFar()));
         System.out.printf("  mean from 2^40 / mean from 0: %.2f; slowest window / fastest: %.2f (windows alternate "

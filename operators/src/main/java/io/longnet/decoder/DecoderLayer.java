@@ -50,26 +50,28 @@ final class DecoderLayer {
     }
 
     /**
-     * x [n, E] at stream positions [first, first + n) to the layer's output [n, E], computed in place in x
-     * (the caller's x is consumed). Residuals and biases ride along in the row passes that read x anyway, and
+     * x [n, E] at stream positions [first, first + n) to the layer's output [n, E], computed in place in x. Residuals and biases ride along in the row passes that read x anyway, and
      * the out_proj and fc2 gemms accumulate into x (beta = 1).
      */
-    INDArray forward(INDArray x, long first, AttentionState state) {
-        return config.normalizeBefore() ? forwardPreLn(x, first, state) : forwardPostLn(x, first, state);
+    void forward(INDArray x, long first, AttentionState state) {
+        if (config.normalizeBefore()) {
+            forwardPreLn(x, first, state);
+        } else {
+            forwardPostLn(x, first, state);
+        }
     }
 
     /** x = alpha x + attention(LN1(x)); x = alpha x + ffn(LN2(x)). */
-    private INDArray forwardPreLn(INDArray x, long first, AttentionState state) {
+    private void forwardPreLn(INDArray x, long first, AttentionState state) {
         INDArray normed = x.ulike(); // [n, E]
         normalizeAndShift(x, selfAttnNorm, normed, selfAttention.outBias(), false);
         selfAttention.addProjected(selfAttention.attend(normed, first, state), x);
         normalizeAndShift(x, finalNorm, normed, fc2Bias, false);
         Nd4j.gemm(hidden(normed), fc2WeightT, x, false, false, 1.0, 1.0);
-        return x;
     }
 
     /** x = LN1(alpha x + attention(x)); x = LN2(alpha x + ffn(x)). */
-    private INDArray forwardPostLn(INDArray x, long first, AttentionState state) {
+    private void forwardPostLn(INDArray x, long first, AttentionState state) {
         INDArray heads = selfAttention.attend(x, first, state); // [n, E]
         shift(x, selfAttention.outBias());
         selfAttention.addProjected(heads, x);
@@ -77,7 +79,6 @@ final class DecoderLayer {
         normalizeAndShift(x, selfAttnNorm, normed, fc2Bias, true);
         Nd4j.gemm(hidden(normed), fc2WeightT, x, false, false, 1.0, 1.0);
         finalNorm.applyInPlace(x);
-        return x;
     }
 
     /**

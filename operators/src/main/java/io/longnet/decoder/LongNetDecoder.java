@@ -37,7 +37,12 @@ public final class LongNetDecoder {
     private final DecoderLayer[] layers;
     private INDArray logitsBuffer; // flat [rows * V], grown on demand; a 100 MB allocation per chunk is slow
 
-    private static final String WORKSPACE_ID = "longnet-decoder-forward";
+    // Two workspaces, reused from chunk to chunk: fresh native allocations (page faults, zeroing) cost more than
+    // the arithmetic at these sizes. The chunk's holds its residual stream x [n, E]; a layer's intermediates
+    // (about n (6E + F) floats) live in the layer's, which every layer reuses, so a decoder needs one layer's
+    // worth of scratch, not one per layer.
+    private static final String CHUNK_WORKSPACE_ID = "longnet-decoder-chunk";
+    private static final String LAYER_WORKSPACE_ID = "longnet-decoder-layer";
     private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
             .initialSize(0)
             .policyAllocation(AllocationPolicy.OVERALLOCATE)
@@ -100,12 +105,14 @@ public final class LongNetDecoder {
         }
         long first = state.position();
         INDArray features; // [n, E]
-        // Every intermediate lives in a workspace reused from chunk to chunk: fresh native allocations
-        // (page faults, zeroing) cost more than the arithmetic at these sizes.
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
+        try (MemoryWorkspace chunk = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE,
+                CHUNK_WORKSPACE_ID)) {
             INDArray x = embed(tokens); // [n, E]
             for (int i = 0; i < layers.length; i++) {
-                x = layers[i].forward(x, first, state.layer(i));
+                try (MemoryWorkspace layer = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE,
+                        LAYER_WORKSPACE_ID)) {
+                    layers[i].forward(x, first, state.layer(i)); // in place in x, which lives in the chunk's
+                }
             }
             if (finalNorm != null) {
                 finalNorm.applyInPlace(x);
@@ -130,23 +137,6 @@ public final class LongNetDecoder {
         INDArray out = Arrays2.scratch(logitsBuffer, (int) features.rows(), config.vocabSize()); // [rows, V]
         Nd4j.gemm(features, outputWeightT, out, false, false, 1.0, 0.0);
         return out;
-    }
-
-    /**
-     * One logit in double precision: {@code featureRow} [E] times the output projection's row for
-     * {@code tokenId}. For the rare rows whose softmax underflows; {@link #logits} is the batch path.
-     */
-    public double logit(float[] featureRow, int tokenId) {
-        int e = config.embedDim();
-        if (featureRow.length != e || tokenId < 0 || tokenId >= config.vocabSize()) {
-            throw new IllegalArgumentException("logit needs a feature row of " + e + " values and a token id in [0, "
-                    + config.vocabSize() + "), got " + featureRow.length + " values and id " + tokenId);
-        }
-        double sum = 0;
-        for (int d = 0; d < e; d++) {
-            sum += (double) featureRow[d] * outputWeightT.getFloat(d, tokenId);
-        }
-        return sum;
     }
 
     private INDArray embed(int[] tokens) {

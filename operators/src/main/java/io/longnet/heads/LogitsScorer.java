@@ -1,33 +1,35 @@
 package io.longnet.heads;
 
+import io.longnet.attention.Arrays2;
+import io.longnet.compute.ComputeThreads;
+import io.longnet.compute.ParallelLoop;
+import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Per-token NLL and top-k from a logits tensor that stays in ND4J (native or device memory).
+ * Per-token NLL and top-k from a logits tensor in ND4J's native memory, in one read of each row.
  *
  * <p>Notation: m = logits rows, V = vocabulary. Row r predicts the token that follows it, {@code next[r]}:
- * {@code nll[r] = -ln softmax(row_r)[next[r]]}, the quantity {@link TokenScorer#nll} computes in double.
- * ND4J's fused softmax (one native op, the row maximum subtracted first, so nothing overflows) replaces the
- * logits in place; what crosses to Java is one probability per row and the rows asked for top-k, copied
- * before. The [m, V] logits are never copied whole.
- *
- * <p>Where the target's probability underflows float32 (its logit more than about 87 nats below the row's
- * log-sum-exp), {@code -ln p} would be wrong. Then the row's log-sum-exp is recovered from its likeliest
- * token, whose probability never underflows (it is at least 1/V): {@code lse = logit(top) - ln p(top)}, with
- * both logits recomputed exactly by the caller, and {@code nll = lse - logit(next)}. Against TokenScorer the
- * NLL differs by a few 1e-6 nats at V = 100k (float32 sums).
+ * {@code nll[r] = ln sum_j exp(row_r[j]) - row_r[next[r]]}, the quantity {@link TokenScorer#nll} computes in
+ * double. Each row that has a target or is asked for its top-k is copied once into a Java array and read
+ * there twice (its maximum, then exp(x - max) summed in Java vectors): no softmax is written, so the logits
+ * are left as they are, and a target far in the tail costs no precision (its logit is read, not its
+ * probability). Rows are split across the compute threads. Against TokenScorer the NLL differs by a few 1e-6
+ * nats at V = 100k (float32 exponentials, summed in double per block of {@link #SUM_BLOCK}).
  */
 public final class LogitsScorer {
 
     /** {@code next[r]} value for a row whose following token is not known yet (the chunk's last row). */
     public static final int NO_TARGET = -1;
 
-    /** Below this a float32 probability has lost precision to underflow (normal floats end at 1.2e-38). */
-    static final float SMALLEST_TRUSTED_PROBABILITY = 1e-30f;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Terms summed in float lanes before the block's sum joins the double total. */
+    private static final int SUM_BLOCK = 1024;
 
     /**
      * @param nll {@code [m]}; NaN where {@code next[r] == NO_TARGET}
@@ -36,25 +38,18 @@ public final class LogitsScorer {
     public record Scores(double[] nll, Map<Integer, TopToken[]> topK) {
     }
 
-    /** The logit of one token for one row, computed exactly (double) from the features and the weights. */
-    @FunctionalInterface
-    public interface ExactLogit {
-        double of(int row, int tokenId);
-    }
-
     private LogitsScorer() {
     }
 
     /**
      * Scores every row with a target and lists the top-k of the rows asked for.
      *
-     * @param logits {@code [m, V]}; OVERWRITTEN (replaced by its softmax), pass a tensor you own
+     * @param logits {@code [m, V]} dense row-major float32; only read
      * @param next {@code [m]} token following each row, or {@link #NO_TARGET}
      * @param topKRows rows whose top-k is wanted, in [0, m)
      * @param k tokens per top-k list, in [1, V] when {@code topKRows} is not empty
-     * @param exactLogit the logits' own values, recomputed: used only for rows whose target probability underflows
      */
-    public static Scores score(INDArray logits, int[] next, int[] topKRows, int k, ExactLogit exactLogit) {
+    public static Scores score(INDArray logits, int[] next, int[] topKRows, int k) {
         int m = checkShape(logits, next);
         int vocab = (int) logits.columns();
         for (int r = 0; r < m; r++) {
@@ -63,34 +58,81 @@ public final class LogitsScorer {
                         + " is outside the logits row of " + vocab + " entries");
             }
         }
-        Map<Integer, TopToken[]> topK = new LinkedHashMap<>();
+        boolean[] wantsTopK = new boolean[m]; // [m]
         for (int r : topKRows) {
             if (r < 0 || r >= m) {
                 throw new IllegalArgumentException("top-k row " + r + " is outside the " + m + " logits rows");
             }
-            topK.put(r, TokenScorer.topK(logits.getRow(r).toFloatVector(), k)); // [V] copied, this row only
+            wantsTopK[r] = true;
         }
-        Nd4j.exec(new SoftMax(logits, logits, 1)); // [m, V], in place
+        FloatBuffer values = Arrays2.view(logits); // [m * V], read with absolute indices by every thread
         double[] nll = new double[m]; // [m]
-        for (int r = 0; r < m; r++) {
-            nll[r] = next[r] == NO_TARGET ? Double.NaN : nll(logits, r, next[r], exactLogit);
+        TopToken[][] tops = new TopToken[m][];
+        int threads = Math.min(ComputeThreads.get(), m);
+        ParallelLoop.forEach(threads, threads, part -> {
+            float[] row = new float[vocab]; // [V]
+            for (int r = (int) ((long) m * part / threads); r < (long) m * (part + 1) / threads; r++) {
+                if (next[r] == NO_TARGET && !wantsTopK[r]) {
+                    nll[r] = Double.NaN;
+                    continue;
+                }
+                values.get(r * vocab, row, 0, vocab);
+                nll[r] = next[r] == NO_TARGET ? Double.NaN : nll(row, r, next[r]);
+                if (wantsTopK[r]) {
+                    tops[r] = TokenScorer.topK(row, k);
+                }
+            }
+        });
+        java.lang.ref.Reference.reachabilityFence(logits); // the view does not keep the native memory alive
+        Map<Integer, TopToken[]> topK = new LinkedHashMap<>();
+        for (int r : topKRows) {
+            topK.put(r, tops[r]);
         }
         return new Scores(nll, topK);
     }
 
-    private static double nll(INDArray probabilities, int r, int target, ExactLogit exactLogit) {
-        float p = probabilities.getFloat(r, target);
-        if (!(p >= 0f && p <= 1f)) {
+    /** -ln softmax(row)[target], with (max - logit) first so that large logits keep their precision. */
+    static double nll(float[] row, int r, int target) {
+        float max = max(row);
+        if (Float.isNaN(max) || max == Float.POSITIVE_INFINITY || max == Float.NEGATIVE_INFINITY) {
             throw new IllegalArgumentException("logits row " + r + " holds NaN or +Infinity or is all -Infinity"
-                    + " (softmax of the target token " + target + " is " + p + ")");
+                    + " (its maximum is " + max + "), so no softmax of the target token " + target + " follows");
         }
-        if (p >= SMALLEST_TRUSTED_PROBABILITY) {
-            return -Math.log(p);
+        return ((double) max - row[target]) + Math.log(sumOfExpBelow(row, max));
+    }
+
+    /** The row's maximum; NaN if it holds a NaN. */
+    private static float max(float[] row) {
+        int lanes = S.length();
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (; j <= row.length - lanes; j += lanes) {
+            acc = acc.max(FloatVector.fromArray(S, row, j)); // NaN-propagating, as Math.max
         }
-        INDArray row = probabilities.getRow(r); // [V] view
-        int top = row.argMax().getInt(0);
-        double logSumExp = exactLogit.of(r, top) - Math.log(row.getFloat(top));
-        return logSumExp - exactLogit.of(r, target);
+        float max = acc.reduceLanes(VectorOperators.MAX);
+        for (; j < row.length; j++) {
+            max = Math.max(max, row[j]);
+        }
+        return max;
+    }
+
+    /** sum_j exp(row[j] - max), at least 1 (the max's own term). */
+    private static double sumOfExpBelow(float[] row, float max) {
+        int lanes = S.length();
+        double total = 0;
+        int j = 0;
+        while (j <= row.length - lanes) {
+            int blockEnd = Math.min(row.length - lanes, j + SUM_BLOCK - lanes);
+            FloatVector block = FloatVector.zero(S);
+            for (; j <= blockEnd; j += lanes) {
+                block = block.add(FloatVector.fromArray(S, row, j).sub(max).lanewise(VectorOperators.EXP));
+            }
+            total += block.reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < row.length; j++) {
+            total += Math.exp(row[j] - max);
+        }
+        return total;
     }
 
     private static int checkShape(INDArray logits, int[] next) {

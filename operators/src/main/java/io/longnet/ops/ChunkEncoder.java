@@ -126,7 +126,7 @@ public final class ChunkEncoder {
         double[] nll = null;
         List<DocTopNext> topNext = List.of();
         if (predictions) {
-            LogitsScorer.Scores scores = score(previousRow, out.features(), features, chunk);
+            LogitsScorer.Scores scores = score(previousRow, out.features(), chunk);
             nll = chunkNll(scores.nll(), n, previousRow == null ? 0 : 1);
             topNext = topNext(scores, chunk, previousRow == null ? 0 : 1);
         }
@@ -162,7 +162,7 @@ public final class ChunkEncoder {
         return new EncoderStream(restarted, null, KvPersistence.STALE);
     }
 
-    private LogitsScorer.Scores score(float[] previousRow, INDArray features, float[] featureRows, Chunk chunk) {
+    private LogitsScorer.Scores score(float[] previousRow, INDArray features, Chunk chunk) {
         int s = previousRow == null ? 0 : 1;
         INDArray rows = s == 0 ? features // [m, E]
                 : Nd4j.vstack(Nd4j.create(previousRow, new long[] {1, embedDim}, 'c'), features);
@@ -173,9 +173,7 @@ public final class ChunkEncoder {
             int i = r + 1 - s;
             next[r] = i < tokens.length ? tokens[i] : LogitsScorer.NO_TARGET;
         }
-        LogitsScorer.ExactLogit exact = (r, tokenId) -> decoder.logit(r < s ? previousRow
-                : Arrays.copyOfRange(featureRows, (r - s) * embedDim, (r - s + 1) * embedDim), tokenId);
-        return LogitsScorer.score(logits, next, topKRows(chunk, s), topK, exact);
+        return LogitsScorer.score(logits, next, topKRows(chunk, s), topK);
     }
 
     /** Logits rows of the last tokens of the documents that end in this chunk. */

@@ -106,25 +106,6 @@ class DecoderTest {
     }
 
     @Test
-    void oneExactLogitEqualsTheBatchLogitsEntry() {
-        ModelConfig c = variants().get(0);
-        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(c, 11));
-        Random rnd = new Random(11);
-        DecoderOutput out = new StreamingDecoder(decoder).accept(rnd.ints(5, 0, c.vocabSize()).toArray());
-        float[] features = out.featuresRowMajor(); // [5, E]
-        float[] logits = out.logitsRowMajor(); // [5, V]
-        int e = c.embedDim();
-        for (int i = 0; i < 20; i++) {
-            int row = rnd.nextInt(5);
-            int token = rnd.nextInt(c.vocabSize());
-            double exact = decoder.logit(Arrays.copyOfRange(features, row * e, (row + 1) * e), token);
-            assertThat(exact).as("row %d token %d", row, token)
-                    .isCloseTo(logits[row * c.vocabSize() + token], within(1e-5));
-        }
-        assertThatThrownBy(() -> decoder.logit(new float[e], c.vocabSize())).hasMessageContaining("token id");
-    }
-
-    @Test
     void tokenOutsideTheVocabularyIsNamed() {
         LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(variants().get(0), 1));
         assertThatThrownBy(() -> new StreamingDecoder(decoder).accept(new int[] {3, 50}))

@@ -28,8 +28,9 @@ class LogitsScorerTest {
             int k = Math.min(5, vocab);
             int[] topRows = {m - 1, 0};
 
-            LogitsScorer.ExactLogit exact = (r, token) -> logits[r * vocab + token];
-            LogitsScorer.Scores scores = LogitsScorer.score(Arrays2.matrix(logits, m, vocab), next, topRows, k, exact);
+            INDArray tensor = Arrays2.matrix(logits, m, vocab);
+            LogitsScorer.Scores scores = LogitsScorer.score(tensor, next, topRows, k);
+            assertThat(java.util.Arrays.equals(Arrays2.rowMajor(tensor), logits)).as("the logits are only read").isTrue();
 
             for (int r = 0; r < m; r++) {
                 float[] row = java.util.Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab); // [V]
@@ -48,35 +49,33 @@ class LogitsScorerTest {
     }
 
     @Test
-    void aTargetWhoseProbabilityUnderflowsIsScoredFromTheLogits() {
+    void aTargetWhoseProbabilityUnderflowsFloat32IsScoredExactly() {
         float[] logits = {0f, 95f, 120f, -300f}; // [1, 4]: softmax of tokens 0 and 3 underflows float32
         for (int target : new int[] {0, 3}) {
             LogitsScorer.Scores scores = LogitsScorer.score(Arrays2.matrix(logits.clone(), 1, 4), new int[] {target},
-                    new int[0], 1, (r, token) -> logits[token]);
+                    new int[0], 1);
 
             assertThat(scores.nll()[0]).as("target %d", target)
                     .isCloseTo(TokenScorer.nll(logits, target), within(1e-9 * Math.abs(TokenScorer.nll(logits, target))));
         }
         LogitsScorer.Scores ordinary = LogitsScorer.score(Arrays2.matrix(logits.clone(), 1, 4), new int[] {1},
-                new int[0], 1, LogitsScorerTest::noExactLogit);
+                new int[0], 1);
         assertThat(ordinary.nll()[0]).isCloseTo(TokenScorer.nll(logits, 1), within(1e-6));
-    }
-
-    /** For rows that must never need the fallback: fails the test if asked. */
-    private static double noExactLogit(int row, int token) {
-        throw new AssertionError("exact logit asked for row " + row + ", token " + token);
     }
 
     @Test
     void rejectsNonFiniteRowsAndOutOfRangeTargets() {
         INDArray nan = Arrays2.matrix(new float[] {0, Float.NaN, 1}, 1, 3);
-        assertThatThrownBy(() -> LogitsScorer.score(nan, new int[] {0}, new int[0], 1, LogitsScorerTest::noExactLogit))
+        assertThatThrownBy(() -> LogitsScorer.score(nan, new int[] {0}, new int[0], 1))
                 .hasMessageContaining("logits row 0");
         INDArray inf = Arrays2.matrix(new float[] {0, Float.POSITIVE_INFINITY, 1}, 1, 3);
-        assertThatThrownBy(() -> LogitsScorer.score(inf, new int[] {0}, new int[0], 1, LogitsScorerTest::noExactLogit))
+        assertThatThrownBy(() -> LogitsScorer.score(inf, new int[] {0}, new int[0], 1))
+                .hasMessageContaining("logits row 0");
+        INDArray allMinusInfinity = Arrays2.matrix(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, 1, 2);
+        assertThatThrownBy(() -> LogitsScorer.score(allMinusInfinity, new int[] {1}, new int[0], 1))
                 .hasMessageContaining("logits row 0");
         INDArray ok = Arrays2.matrix(new float[] {0, 1, 2}, 1, 3);
-        assertThatThrownBy(() -> LogitsScorer.score(ok, new int[] {3}, new int[0], 1, LogitsScorerTest::noExactLogit))
+        assertThatThrownBy(() -> LogitsScorer.score(ok, new int[] {3}, new int[0], 1))
                 .hasMessageContaining("token id 3");
     }
 }
