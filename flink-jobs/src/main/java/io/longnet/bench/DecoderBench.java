@@ -47,12 +47,21 @@ public final class DecoderBench {
     private final LongNetDecoder decoder;
     private final int[] ids; // [tokens]
     private final int chunk;
+    private final double logitsReserveSeconds;
 
     public DecoderBench(ModelConfig config, int tokens, int chunk) {
         this.config = config;
         this.decoder = new LongNetDecoder(ModelInit.random(config, 1));
         this.ids = new Random(2).ints(tokens, 0, config.vocabSize()).toArray();
         this.chunk = chunk;
+        long start = System.nanoTime();
+        decoder.reserveLogits(chunk);
+        this.logitsReserveSeconds = (System.nanoTime() - start) / 1e9;
+    }
+
+    /** Seconds that reserving the logits buffer for one chunk took at load (fresh memory faulted in). */
+    public double logitsReserveSeconds() {
+        return logitsReserveSeconds;
     }
 
     public ModelConfig config() {

@@ -166,6 +166,7 @@ public final class ChunkEncoder {
         int s = previousRow == null ? 0 : 1;
         INDArray rows = s == 0 ? features // [m, E]
                 : Nd4j.vstack(Nd4j.create(previousRow, new long[] {1, embedDim}, 'c'), features);
+        decoder.reserveLogits(chunk.length() + 1); // one buffer for chunks with and without the previous row
         INDArray logits = decoder.logits(rows); // [m, V], consumed by the scorer
         int[] tokens = chunk.tokens(); // [n]
         int[] next = new int[chunk.length() + s]; // [m]
