@@ -50,8 +50,9 @@ final class DecoderLayer {
     }
 
     /**
-     * x [n, E] at stream positions [first, first + n) to the layer's output [n, E], computed in place in x. Residuals and biases ride along in the row passes that read x anyway, and
-     * the out_proj and fc2 gemms accumulate into x (beta = 1).
+     * x [n, E] at stream positions [first, first + n) to the layer's output [n, E], computed in place in x.
+     * Residuals and biases ride along in the row passes that read x anyway, and the out_proj and fc2 gemms
+     * accumulate into x (beta = 1).
      */
     void forward(INDArray x, long first, AttentionState state) {
         if (config.normalizeBefore()) {

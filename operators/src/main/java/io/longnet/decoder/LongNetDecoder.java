@@ -36,12 +36,14 @@ public final class LongNetDecoder {
     private final LayerNorm finalNorm;       // pre-LN only
     private final DecoderLayer[] layers;
     private INDArray logitsBuffer; // flat [rows * V], grown on demand; a 100 MB allocation per chunk is slow
-    private static final int LOGITS_ROW_STEP = 64;
 
     // Two workspaces, reused from chunk to chunk: fresh native allocations (page faults, zeroing) cost more than
     // the arithmetic at these sizes. The chunk's holds its residual stream x [n, E]; a layer's intermediates
     // (about n (6E + F) floats) live in the layer's, which every layer reuses, so a decoder needs one layer's
     // worth of scratch, not one per layer.
+    /** Logits rows are reserved in steps of this many. */
+    private static final int LOGITS_ROW_STEP = 64;
+
     private static final String CHUNK_WORKSPACE_ID = "longnet-decoder-chunk";
     private static final String LAYER_WORKSPACE_ID = "longnet-decoder-layer";
     private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
