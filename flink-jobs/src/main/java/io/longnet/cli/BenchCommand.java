@@ -41,7 +41,7 @@ public final class BenchCommand {
             HeadOffsetRule.GROUPED);
     private static final int FLAT_LAYERS = 4;
     /** Runs of the flat-cost windows; each window's figure is its best run. */
-    private static final int FLAT_RUNS = 5;
+    private static final int FLAT_RUNS = 7;
     private static final List<Integer> DENSE_LENGTHS = List.of(8192, 32768, 131072);
     private static final double LONGEST_RUN_SECONDS = 120;
 
