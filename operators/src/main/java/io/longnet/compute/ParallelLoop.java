@@ -26,8 +26,8 @@ public final class ParallelLoop {
     }
 
     /**
-     * Runs body(i) for every i in [0, count) on up to {@code threads} threads. The first exception a body throws
-     * is rethrown here once every thread has stopped.
+     * Runs body(i) for every i in [0, count) on up to {@code threads} threads. An exception a body throws is
+     * rethrown here once every thread has stopped (the caller's own first).
      */
     public static void forEach(int count, int threads, IntConsumer body) {
         int used = Math.min(threads, count);
@@ -47,21 +47,25 @@ public final class ParallelLoop {
         for (int t = 1; t < used; t++) {
             helpers.add(HELPERS.submit(worker));
         }
+        RuntimeException failure = null;
         try {
             worker.run();
-        } finally {
-            awaitAll(helpers);
+        } catch (RuntimeException e) {
+            failure = e; // still wait for the helpers: they may be using what the caller is about to free
         }
+        awaitAll(helpers, failure);
     }
 
-    private static void awaitAll(List<Future<?>> helpers) {
-        RuntimeException failure = null;
+    private static void awaitAll(List<Future<?>> helpers, RuntimeException callersFailure) {
+        RuntimeException failure = callersFailure;
         for (Future<?> helper : helpers) {
             try {
                 helper.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                failure = new IllegalStateException("interrupted while waiting for compute threads", e);
+                if (failure == null) {
+                    failure = new IllegalStateException("interrupted while waiting for compute threads", e);
+                }
             } catch (ExecutionException e) {
                 if (failure == null) {
                     failure = e.getCause() instanceof RuntimeException re ? re

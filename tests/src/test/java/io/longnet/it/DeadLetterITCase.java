@@ -110,9 +110,11 @@ class DeadLetterITCase {
         try (Pipeline pipeline = new Pipeline("it-poisoned", model.dir(), dir.resolve("cp"), Map.of())) {
             pipeline.write(docs);
             pipeline.start(JobTaps.NONE);
+            // The two sinks commit their transactions one after the other: wait for both, as awaitCounts does.
             pipeline.awaitOutputs(() -> pipeline.outputs().embeddings().size()
-                            + pipeline.outputs().documentFailures().size() >= docs.size(),
-                    docs.size() + " embeddings and document failures");
+                            + pipeline.outputs().documentFailures().size() >= docs.size()
+                            && pipeline.outputs().predictions().size() >= pipeline.outputs().embeddings().size(),
+                    docs.size() + " embeddings and document failures, and a prediction per embedding");
             pipeline.outputs().poll(Duration.ofMillis(500));
 
             List<DocumentFailure> failures = pipeline.outputs().documentFailures();
