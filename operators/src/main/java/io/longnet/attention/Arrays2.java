@@ -33,6 +33,19 @@ public final class Arrays2 {
         return p.limit(p.position() + a.length()).asBuffer();
     }
 
+    /**
+     * Copies row r of a dense row-major float matrix [rows, cols] into {@code dst} [cols]. Several threads may
+     * copy at once; offsets are long, so the matrix may hold more than 2^31 values.
+     */
+    public static void copyRow(INDArray a, long r, float[] dst) {
+        if (a.rank() != 2 || !isDenseRowMajor(a) || r < 0 || r >= a.rows() || dst.length != a.columns()) {
+            throw new IllegalArgumentException("row " + r + " into " + dst.length + " floats needs a dense row-major"
+                    + " float matrix with that many columns, got " + java.util.Arrays.toString(a.shape())
+                    + " ordering " + a.ordering() + " type " + a.dataType());
+        }
+        pointer(a).position(r * dst.length).get(dst, 0, dst.length);
+    }
+
     /** A float32 matrix [rows, cols] holding a copy of {@code data} (row-major). */
     public static INDArray matrix(float[] data, int rows, int cols) {
         INDArray a = Nd4j.createUninitialized(DataType.FLOAT, rows, cols);

@@ -3,7 +3,6 @@ package io.longnet.heads;
 import io.longnet.attention.Arrays2;
 import io.longnet.compute.ComputeThreads;
 import io.longnet.compute.ParallelLoop;
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import jdk.incubator.vector.FloatVector;
@@ -65,7 +64,6 @@ public final class LogitsScorer {
             }
             wantsTopK[r] = true;
         }
-        FloatBuffer values = Arrays2.view(logits); // [m * V], read with absolute indices by every thread
         double[] nll = new double[m]; // [m]
         TopToken[][] tops = new TopToken[m][];
         int threads = Math.min(ComputeThreads.get(), m);
@@ -76,14 +74,14 @@ public final class LogitsScorer {
                     nll[r] = Double.NaN;
                     continue;
                 }
-                values.get(r * vocab, row, 0, vocab);
+                Arrays2.copyRow(logits, r, row); // m x V may exceed 2^31 values at large chunk sizes
                 nll[r] = next[r] == NO_TARGET ? Double.NaN : nll(row, r, next[r]);
                 if (wantsTopK[r]) {
                     tops[r] = TokenScorer.topK(row, k);
                 }
             }
         });
-        java.lang.ref.Reference.reachabilityFence(logits); // the view does not keep the native memory alive
+        java.lang.ref.Reference.reachabilityFence(logits); // the row copies read its native memory
         Map<Integer, TopToken[]> topK = new LinkedHashMap<>();
         for (int r : topKRows) {
             topK.put(r, tops[r]);
