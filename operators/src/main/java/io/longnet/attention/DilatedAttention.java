@@ -7,7 +7,6 @@ import io.longnet.model.DilationSchedule;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.ObjIntConsumer;
 
 /**
  * Causal dilated attention over one chunk of a stream (spec sections 2, 3, 5, 7), in Java vectors.
@@ -129,7 +128,8 @@ public final class DilatedAttention {
         Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads]);
         Arrays.fill(chunk.lse, Double.NEGATIVE_INFINITY);
         int threads = pairs(n, state) * 4.0 * headDim < PARALLEL_MIN_FLOPS ? 1 : ComputeThreads.get();
-        forEachHead(threads, (scratch, h) -> attendHead(chunk, scratch, h, state));
+        // each thread its own scratch, reused across its heads and calls
+        ParallelLoop.forEach(heads, threads, h -> attendHead(chunk, scratches.get(), h, state));
         return chunk.out;
     }
 
@@ -143,11 +143,6 @@ public final class DilatedAttention {
             }
         }
         return pairs;
-    }
-
-    /** Runs task(scratch, h) for every head on up to {@code wanted} threads (this one included), a scratch each. */
-    private void forEachHead(int wanted, ObjIntConsumer<Scratch> task) {
-        ParallelLoop.forEach(heads, wanted, h -> task.accept(scratches.get(), h));
     }
 
     /** Every branch and segment piece of head h. Touches only head h's columns, lse entries and state rows. */

@@ -22,7 +22,23 @@ public final class ParallelLoop {
         return t;
     });
 
+    /** A pass over items [from, to). */
+    @FunctionalInterface
+    public interface Range {
+        void run(int from, int to);
+    }
+
     private ParallelLoop() {
+    }
+
+    /**
+     * Splits [0, count) into {@code threads} contiguous ranges of nearly equal size (fewer when count is
+     * smaller) and runs body on each, one range per thread.
+     */
+    public static void forEachRange(int count, int threads, Range body) {
+        int parts = Math.max(1, Math.min(threads, count));
+        forEach(parts, parts, part -> body.run((int) ((long) count * part / parts),
+                (int) ((long) count * (part + 1) / parts)));
     }
 
     /**

@@ -106,32 +106,18 @@ final class DecoderLayer {
 
     /** x [n, E] = alpha x + bias, one pass. */
     private void shift(INDArray x, float[] bias) {
-        NativeRows rows = new NativeRows(x);
         float alpha = (float) config.residualAlpha();
-        RowRanges.run(rows.rows(), rows.width(), (from, to) -> {
-            float[] row = new float[rows.width()]; // [E]
-            for (int r = from; r < to; r++) {
-                rows.read(r, row);
-                VectorRows.shift(row, alpha, bias, row);
-                rows.write(r, row);
-            }
-        });
+        RowRanges.update(new NativeRows(x), row -> VectorRows.shift(row, alpha, bias, row));
     }
 
     /** The feed-forward hidden layer [n, F] of x [n, E]: activation(x fc1^T + fc1_bias), then ffn_layernorm. */
     private INDArray hidden(INDArray x) {
         INDArray hidden = Nd4j.createUninitialized(DataType.FLOAT, x.rows(), fc1Bias.length); // [n, F]
         Nd4j.gemm(x, fc1WeightT, hidden, false, false, 1.0, 0.0);
-        NativeRows rows = new NativeRows(hidden);
-        RowRanges.run(rows.rows(), rows.width(), (from, to) -> {
-            float[] row = new float[fc1Bias.length]; // [F]
-            for (int r = from; r < to; r++) {
-                rows.read(r, row);
-                activate(row);
-                if (ffnNorm != null) {
-                    ffnNorm.normalise(row, row);
-                }
-                rows.write(r, row);
+        RowRanges.update(new NativeRows(hidden), row -> {
+            activate(row);
+            if (ffnNorm != null) {
+                ffnNorm.normalise(row, row);
             }
         });
         return hidden;

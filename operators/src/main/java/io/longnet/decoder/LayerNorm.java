@@ -28,15 +28,7 @@ final class LayerNorm {
 
     /** x [rows, width] normalised in place. */
     void applyInPlace(INDArray x) {
-        NativeRows rows = rowsOf(x);
-        RowRanges.run(rows.rows(), width(), (from, to) -> {
-            float[] row = new float[width()]; // [width]
-            for (int r = from; r < to; r++) {
-                rows.read(r, row);
-                normalise(row, row);
-                rows.write(r, row);
-            }
-        });
+        RowRanges.update(rowsOf(x), row -> normalise(row, row));
     }
 
     /** row [width] normalised into out [width]; out may be row. */

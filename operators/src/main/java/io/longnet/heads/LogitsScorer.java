@@ -66,10 +66,9 @@ public final class LogitsScorer {
         }
         double[] nll = new double[m]; // [m]
         TopToken[][] tops = new TopToken[m][];
-        int threads = Math.min(ComputeThreads.get(), m);
-        ParallelLoop.forEach(threads, threads, part -> {
+        ParallelLoop.forEachRange(m, ComputeThreads.get(), (from, to) -> {
             float[] row = new float[vocab]; // [V]
-            for (int r = (int) ((long) m * part / threads); r < (long) m * (part + 1) / threads; r++) {
+            for (int r = from; r < to; r++) {
                 if (next[r] == NO_TARGET && !wantsTopK[r]) {
                     nll[r] = Double.NaN;
                     continue;

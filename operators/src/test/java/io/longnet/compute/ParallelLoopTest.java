@@ -32,6 +32,27 @@ class ParallelLoopTest {
     }
 
     @Test
+    void rangesCoverEveryItemOnceInContiguousPartsOfNearlyEqualSize() {
+        for (int threads : new int[] {1, 2, 3, 8}) {
+            for (int count : new int[] {0, 1, 2, 7, 100}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(count);
+                Set<Integer> sizes = ConcurrentHashMap.newKeySet();
+                ParallelLoop.forEachRange(count, threads, (from, to) -> {
+                    sizes.add(to - from);
+                    for (int i = from; i < to; i++) {
+                        runs.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < count; i++) {
+                    assertThat(runs.get(i)).as("threads %d count %d item %d", threads, count, i).isEqualTo(1);
+                }
+                assertThat(sizes.stream().mapToInt(Integer::intValue).max().orElse(0)
+                        - sizes.stream().mapToInt(Integer::intValue).min().orElse(0)).isLessThanOrEqualTo(1);
+            }
+        }
+    }
+
+    @Test
     void aHelpersExceptionIsRethrownAfterEveryThreadStopped() {
         AtomicIntegerArray runs = new AtomicIntegerArray(40);
         Thread caller = Thread.currentThread();

@@ -41,7 +41,12 @@ class KillAndResumeITCase {
 
     private static final Logger LOG = LoggerFactory.getLogger(KillAndResumeITCase.class);
 
-    private static final int DOCUMENTS = 24;
+    /**
+     * The documents and model; {@code -Dlongnet.it.kill.documents=N -Dlongnet.it.kill.model-config=FILE} runs the
+     * same test at another size, e.g. docker/model-config.json (E=256, 4 layers) with 120 documents.
+     */
+    private static final int DOCUMENTS = Integer.getInteger("longnet.it.kill.documents", 24);
+    private static final String MODEL_CONFIG = System.getProperty("longnet.it.kill.model-config");
     private static final int KILLS = 3;
     private static final double TOLERANCE = 1e-4;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -53,7 +58,10 @@ class KillAndResumeITCase {
 
     @Test
     void killedRepeatedlyAndStartedAgainTheOutputsAreThoseOfARunNeverKilled() throws Exception {
-        ModelDirectory model = TinyModel.write(dir.resolve("model"));
+        ModelDirectory model = MODEL_CONFIG == null ? TinyModel.write(dir.resolve("model"))
+                : ModelDirectory.save(dir.resolve("model"), io.longnet.model.ModelInit.random(
+                        io.longnet.model.ModelConfigJson.parse(Files.readString(Path.of(MODEL_CONFIG))), 7));
+        LOG.info("model {}, {} documents", model.config(), DOCUMENTS);
         List<Document> docs = SampleCorpus.documents(DOCUMENTS);
         List<List<Document>> batches = batches(docs, KILLS + 1);
         long seed = System.nanoTime();
@@ -185,14 +193,14 @@ class KillAndResumeITCase {
     }
 
     /**
-     * Waits (at most 10 s) until a checkpoint directory without metadata appears that was not there before: a
-     * checkpoint being written.
+     * Waits (at most 10 s) until a checkpoint is being written: a chk-N directory without metadata, numbered above
+     * every completed one (a kill's leftovers are older than what the resumed run has completed since). One that
+     * began before the call counts too: at the docker model's size a checkpoint can outlast the wait.
      */
     private static boolean awaitCheckpointInProgress(Path jobDir) throws InterruptedException {
-        List<Path> stale = checkpointsWithoutMetadata(jobDir); // left by an earlier kill
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {
-            if (checkpointsWithoutMetadata(jobDir).stream().anyMatch(p -> !stale.contains(p))) {
+            if (newestCheckpoint(jobDir, false) > newestCheckpoint(jobDir, true)) {
                 return true;
             }
             Thread.sleep(2);
@@ -200,10 +208,13 @@ class KillAndResumeITCase {
         return false;
     }
 
-    private static List<Path> checkpointsWithoutMetadata(Path jobDir) {
+    /** The highest N of the chk-N directories with (or without) metadata; -1 if none. */
+    private static long newestCheckpoint(Path jobDir, boolean completed) {
         try (Stream<Path> entries = Files.list(jobDir)) {
             return entries.filter(p -> p.getFileName().toString().startsWith("chk-")
-                    && !Files.exists(p.resolve("_metadata"))).toList();
+                            && Files.exists(p.resolve("_metadata")) == completed)
+                    .mapToLong(p -> Long.parseLong(p.getFileName().toString().substring("chk-".length())))
+                    .max().orElse(-1);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + jobDir, e);
         }
