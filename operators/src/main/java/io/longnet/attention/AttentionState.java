@@ -74,6 +74,27 @@ public final class AttentionState {
         return i;
     }
 
+    /**
+     * Every (branch, head)'s kept rows, copied: what a chunk's attention sees of the stream before it, and so what
+     * its backward pass needs (the rows enter as constants).
+     *
+     * @param keys   [branches * H] of [rows, D] row-major, index branch * H + head (with xPos: rotated, unscaled)
+     * @param values [branches * H] of [rows, D] row-major
+     */
+    public record KeptRows(float[][] keys, float[][] values) {
+    }
+
+    public KeptRows copyKept() {
+        int pairs = rows.length;
+        float[][] k = new float[pairs][];
+        float[][] v = new float[pairs][];
+        for (int i = 0; i < pairs; i++) {
+            k[i] = keyRows(i / heads, i % heads, 0, rows[i]);
+            v[i] = valueRows(i / heads, i % heads, 0, rows[i]);
+        }
+        return new KeptRows(k, v);
+    }
+
     /** Appends newly kept rows (restored from durable state); keys and values [m, D] row-major. */
     public void append(int branch, int head, float[] k, float[] v) {
         if (k.length != v.length || k.length % headDim != 0) {

@@ -138,6 +138,17 @@ final class AttentionTiles {
         return sum.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * The softmax's backward for one row: ds[off + j] = p[off + j] (ds[off + j] - dot) for j < count, a multiple
+     * of L, where ds held dP = dO . v and dot = dO . out.
+     */
+    static void softmaxGrad(float[] p, float[] ds, int off, int count, float dot) {
+        for (int j = 0; j < count; j += L) {
+            FloatVector probs = FloatVector.fromArray(S, p, off + j);
+            probs.mul(FloatVector.fromArray(S, ds, off + j).sub(dot)).intoArray(ds, off + j);
+        }
+    }
+
     /** x[off .. off + n) *= factor, n a multiple of L. */
     static void scale(float[] x, int off, int n, float factor) {
         for (int j = 0; j < n; j += L) {

@@ -125,7 +125,21 @@ public final class DilatedAttention {
      * @return [n, E] row-major, column h * D + d; 0 where no branch covers (position, head)
      */
     public float[] attend(FloatBuffer qkv, int n, long first, AttentionState state) {
-        Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], new double[n * heads]);
+        return attend(qkv, n, first, state, new double[n * heads]);
+    }
+
+    /**
+     * {@link #attend(FloatBuffer, int, long, AttentionState)}, also giving each (position, head)'s log-sum-exp
+     * over every key its covering branches show it (scaled logits), -infinity where no branch covers it: what
+     * the backward pass ({@link DilatedAttentionGrad}) needs to recompute the attention weights.
+     *
+     * @param lse [n, H], overwritten
+     */
+    public float[] attend(FloatBuffer qkv, int n, long first, AttentionState state, double[] lse) {
+        if (lse.length != n * heads) {
+            throw new IllegalArgumentException("lse needs " + n * heads + " entries [n, H], got " + lse.length);
+        }
+        Chunk chunk = new Chunk(qkv, n, first, new float[n * heads * headDim], lse);
         Arrays.fill(chunk.lse, Double.NEGATIVE_INFINITY);
         int threads = pairs(n, state) * 4.0 * headDim < PARALLEL_MIN_FLOPS ? 1 : ComputeThreads.get();
         // each thread its own scratch, reused across its heads and calls
