@@ -4,7 +4,7 @@ package io.longnet.decoder;
  * The error function (Java has none): {@link #erf} in double precision (Taylor series near 0, continued
  * fraction beyond), the reference; {@link #normalCdf} for the decoder's GELU, within 1e-7.
  */
-final class Erf {
+public final class Erf {
 
     // Abramowitz & Stegun 7.1.26: erfc(z) = t (a1 + t (a2 + ... + t a5)) exp(-z^2), t = 1 / (1 + p z), z >= 0,
     // absolute error below 1.5e-7 (float32 resolution near 1).
@@ -23,7 +23,7 @@ final class Erf {
      * The standard normal CDF, Phi(x) = (1 + erf(x / sqrt 2)) / 2, within 1e-7 absolutely. The tail
      * erfc(|x| / sqrt 2) / 2 is computed directly, not as a difference of two numbers near 1.
      */
-    static float normalCdf(float x) {
+    public static float normalCdf(float x) {
         double z = Math.abs(x) * INVERSE_SQRT_2;
         double t = 1 / (1 + P * z);
         double erfc = t * (A1 + t * (A2 + t * (A3 + t * (A4 + t * A5)))) * Math.exp(-z * z);
@@ -31,7 +31,7 @@ final class Erf {
         return (float) (x >= 0 ? 1 - tail : tail);
     }
 
-    static double erf(double x) {
+    public static double erf(double x) {
         if (x < 0) {
             return -erf(-x);
         }

@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * replaces the several whole-matrix ND4J ops (each a pass of its own) that a row-wise formula like LayerNorm
  * takes. Reads and writes use absolute indices, so threads may work on different rows at once.
  */
-final class NativeRows {
+public final class NativeRows {
 
     private final INDArray array; // keeps the native memory reachable while rows are accessed
     private final FloatBuffer values;
@@ -20,7 +20,7 @@ final class NativeRows {
     private final int width;
 
     /** @param a a dense row-major [rows, width] float32 matrix, e.g. what a gemm or {@code mmul} returned */
-    NativeRows(INDArray a) {
+    public NativeRows(INDArray a) {
         if (a.rank() != 2 || a.dataType() != DataType.FLOAT || a.stride(1) != 1
                 || a.rows() > 1 && a.stride(0) != a.columns()) {
             throw new IllegalArgumentException("row access needs a dense row-major float32 matrix, got "
@@ -33,22 +33,22 @@ final class NativeRows {
         this.width = (int) a.columns();
     }
 
-    int rows() {
+    public int rows() {
         return rows;
     }
 
-    int width() {
+    public int width() {
         return width;
     }
 
     /** Copies row r into {@code dst} [width]. */
-    void read(int r, float[] dst) {
+    public void read(int r, float[] dst) {
         values.get(r * width, dst, 0, width);
         Reference.reachabilityFence(array);
     }
 
     /** Copies {@code src} [width] over row r. */
-    void write(int r, float[] src) {
+    public void write(int r, float[] src) {
         values.put(r * width, src, 0, width);
         Reference.reachabilityFence(array);
     }
