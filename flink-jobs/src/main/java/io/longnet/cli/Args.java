@@ -54,6 +54,18 @@ public final class Args {
         }
     }
 
+    public double doubleValue(String name, double fallback) {
+        String v = values.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new UsageException(command + ": --" + name + " must be a number, got \"" + v + "\"");
+        }
+    }
+
     public int positiveInt(String name, int fallback) {
         long v = longValue(name, fallback);
         if (v <= 0 || v > Integer.MAX_VALUE) {

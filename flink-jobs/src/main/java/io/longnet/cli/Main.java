@@ -11,6 +11,10 @@ public final class Main {
             "usage: longnet COMMAND [--flag value ...]",
             "  forward --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N] [--outputs logits,features]",
             "  init    --config CONFIG.json --seed S --out DIR",
+            "  grad    --model DIR --tokens IN.safetensors --out OUT.safetensors [--chunk N]",
+            "          mean next-token loss of a token batch and the exact gradient of every parameter",
+            "  " + TrainCommand.USAGE,
+            "          trains the decoder on a tree or zip of source files; the same command resumes",
             "  bench   [--kernel-tokens N] [--decoder-tokens N] [--chunk N] [--threads N] [--plot FILE.png]",
             "          ND4J gemm, dilated attention and streaming decoder throughput",
             "  bench-pipeline [--model DIR] [--documents N] [--chunk-size C] [--parallelism P]",
@@ -46,6 +50,8 @@ public final class Main {
             switch (argv[0]) {
                 case "forward" -> ForwardCommand.run(rest);
                 case "init" -> System.out.println("wrote model " + InitCommand.run(rest).fingerprint());
+                case "grad" -> GradCommand.run(rest);
+                case "train" -> TrainCommand.run(rest);
                 case "bench" -> BenchCommand.run(rest);
                 case "bench-pipeline" -> PipelineBenchCommand.run(rest);
                 case "topics" -> TopicsCommand.run(rest);

@@ -25,6 +25,9 @@ public final class ModelConfigJson {
     /** Our one extension key: torchscale's grouped head offsets (default) or the paper's h mod r. */
     public static final String HEAD_OFFSETS_KEY = "longnet_head_offsets";
 
+    /** The model's tokenizer ("bytes" or "cl100k_base", the default): read by {@link #tokenizer}. */
+    public static final String TOKENIZER_KEY = "longnet_tokenizer";
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** Keys that only matter for training or for a kernel choice: accepted and ignored. */
@@ -44,7 +47,7 @@ public final class ModelConfigJson {
             "vocab_size", "decoder_embed_dim", "decoder_attention_heads", "decoder_ffn_embed_dim",
             "decoder_layers", "segment_length", "dilated_ratio", "decoder_normalize_before", "subln", "deepnorm",
             "activation_fn", "no_scale_embedding", "layernorm_embedding", "layernorm_eps", "xpos_rel_pos",
-            "xpos_scale_base", "share_decoder_input_output_embed", HEAD_OFFSETS_KEY);
+            "xpos_scale_base", "share_decoder_input_output_embed", HEAD_OFFSETS_KEY, TOKENIZER_KEY);
 
     private ModelConfigJson() {
     }
@@ -102,6 +105,27 @@ public final class ModelConfigJson {
                 f.bool("xpos_rel_pos", false),
                 f.number("xpos_scale_base", 512),
                 f.bool("share_decoder_input_output_embed", false));
+    }
+
+    /** The tokenizer a config names under {@link #TOKENIZER_KEY}, "cl100k_base" when absent. */
+    public static String tokenizer(String json) {
+        try {
+            JsonNode value = MAPPER.readTree(json).get(TOKENIZER_KEY);
+            return value == null || value.isNull() ? "cl100k_base" : value.asText();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("model config is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #toJson} with the tokenizer named. */
+    public static String toJson(ModelConfig c, String tokenizer) {
+        try {
+            ObjectNode o = (ObjectNode) MAPPER.readTree(toJson(c));
+            o.put(TOKENIZER_KEY, tokenizer);
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void checkKeys(JsonNode root) {

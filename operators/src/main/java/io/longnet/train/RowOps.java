@@ -1,15 +1,32 @@
 package io.longnet.train;
 
-import io.longnet.decoder.Erf;
 import io.longnet.model.Activation;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The row-wise pieces of the decoder's forward and backward pass, one row [width] at a time, float32 storage with
- * double accumulation. Each backward sits beside its forward; the tests hold both against central differences.
+ * The row-wise pieces of the decoder's forward and backward pass in Java vectors, one row [width] at a time,
+ * float32 (the row is at most a few thousand wide: float sums lose under 1e-6 relative there). Each backward
+ * sits beside its forward; {@link RowOpsReference} is the plain double-precision version they are tested against.
  */
 final class RowOps {
 
-    private static final double INVERSE_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    // Abramowitz & Stegun 7.1.26 for erfc (absolute error < 1.5e-7), as the inference decoder's GELU
+    private static final float P = 0.3275911f;
+    private static final float A1 = 0.254829592f;
+    private static final float A2 = -0.284496736f;
+    private static final float A3 = 1.421413741f;
+    private static final float A4 = -1.453152027f;
+    private static final float A5 = 1.061405429f;
+    private static final float INVERSE_SQRT_2 = (float) (1 / Math.sqrt(2));
+    private static final float INVERSE_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
+
+    private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
     private RowOps() {
     }
@@ -20,19 +37,33 @@ final class RowOps {
      */
     static void layerNorm(float[] x, float[] y, float[] gamma, float[] beta, double eps, double[] stats, int row) {
         int w = x.length;
-        double mean = 0;
-        for (float v : x) {
-            mean += v;
+        int bound = S.loopBound(w);
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            acc = acc.add(FloatVector.fromArray(S, x, i));
         }
-        mean /= w;
-        double var = 0;
-        for (float v : x) {
-            var += (v - mean) * (v - mean);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < w; i++) {
+            sum += x[i];
         }
-        var /= w;
-        double rstd = 1 / Math.sqrt(var + eps);
-        for (int i = 0; i < w; i++) {
-            y[i] = (float) ((x[i] - mean) * rstd * gamma[i] + beta[i]);
+        float mean = sum / w;
+        acc = FloatVector.zero(S);
+        for (i = 0; i < bound; i += L) {
+            FloatVector d = FloatVector.fromArray(S, x, i).sub(mean);
+            acc = d.fma(d, acc);
+        }
+        float squares = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < w; i++) {
+            squares += (x[i] - mean) * (x[i] - mean);
+        }
+        float rstd = (float) (1 / Math.sqrt(squares / w + eps));
+        for (i = 0; i < bound; i += L) {
+            FloatVector xhat = FloatVector.fromArray(S, x, i).sub(mean).mul(rstd);
+            xhat.fma(FloatVector.fromArray(S, gamma, i), FloatVector.fromArray(S, beta, i)).intoArray(y, i);
+        }
+        for (; i < w; i++) {
+            y[i] = (x[i] - mean) * rstd * gamma[i] + beta[i];
         }
         stats[2 * row] = mean;
         stats[2 * row + 1] = rstd;
@@ -40,19 +71,32 @@ final class RowOps {
 
     /**
      * The LayerNorm backward for one row: dx = rstd (g - mean(g) - xhat mean(g xhat)) with g = dy gamma and
-     * xhat = (x - mean) rstd; adds dy xhat to dGamma and dy to dBeta. dx may be dy; with {@code accumulate} dx
-     * is added to, else overwritten.
+     * xhat = (x - mean) rstd; adds dy xhat to dGamma and dy to dBeta. With {@code accumulate} dx is added to,
+     * else overwritten.
      */
     static void layerNormBackward(float[] x, float[] dy, float[] gamma, double[] stats, int row, float[] dx,
-                                  boolean accumulate, double[] dGamma, double[] dBeta) {
+                                  boolean accumulate, float[] dGamma, float[] dBeta) {
         int w = x.length;
-        double mean = stats[2 * row];
-        double rstd = stats[2 * row + 1];
-        double gMean = 0;
-        double gxMean = 0;
-        for (int i = 0; i < w; i++) {
-            double xhat = (x[i] - mean) * rstd;
-            double g = (double) dy[i] * gamma[i];
+        int bound = S.loopBound(w);
+        float mean = (float) stats[2 * row];
+        float rstd = (float) stats[2 * row + 1];
+        FloatVector gSum = FloatVector.zero(S);
+        FloatVector gxSum = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector xhat = FloatVector.fromArray(S, x, i).sub(mean).mul(rstd);
+            FloatVector d = FloatVector.fromArray(S, dy, i);
+            FloatVector g = d.mul(FloatVector.fromArray(S, gamma, i));
+            gSum = gSum.add(g);
+            gxSum = g.fma(xhat, gxSum);
+            d.fma(xhat, FloatVector.fromArray(S, dGamma, i)).intoArray(dGamma, i);
+            d.add(FloatVector.fromArray(S, dBeta, i)).intoArray(dBeta, i);
+        }
+        float gMean = gSum.reduceLanes(VectorOperators.ADD);
+        float gxMean = gxSum.reduceLanes(VectorOperators.ADD);
+        for (; i < w; i++) {
+            float xhat = (x[i] - mean) * rstd;
+            float g = dy[i] * gamma[i];
             gMean += g;
             gxMean += g * xhat;
             dGamma[i] += dy[i] * xhat;
@@ -60,37 +104,89 @@ final class RowOps {
         }
         gMean /= w;
         gxMean /= w;
-        for (int i = 0; i < w; i++) {
-            double xhat = (x[i] - mean) * rstd;
-            float v = (float) (rstd * ((double) dy[i] * gamma[i] - gMean - xhat * gxMean));
+        for (i = 0; i < bound; i += L) {
+            FloatVector xhat = FloatVector.fromArray(S, x, i).sub(mean).mul(rstd);
+            FloatVector g = FloatVector.fromArray(S, dy, i).mul(FloatVector.fromArray(S, gamma, i));
+            FloatVector v = g.sub(gMean).sub(xhat.mul(gxMean)).mul(rstd);
+            (accumulate ? v.add(FloatVector.fromArray(S, dx, i)) : v).intoArray(dx, i);
+        }
+        for (; i < w; i++) {
+            float xhat = (x[i] - mean) * rstd;
+            float v = rstd * (dy[i] * gamma[i] - gMean - xhat * gxMean);
             dx[i] = accumulate ? dx[i] + v : v;
         }
     }
 
-    /** GELU is x Phi(x) with Phi within 1e-7 ({@link Erf#normalCdf}), as the inference decoder computes it. */
-    static double activate(Activation a, double x) {
+    /** pre += bias, then act = activation(pre), over a row; GELU is x Phi(x) with Phi within 1.5e-7. */
+    static void biasActivate(Activation a, float[] pre, float[] bias, float[] act) {
+        int w = pre.length;
+        int bound = S.loopBound(w);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector x = FloatVector.fromArray(S, pre, i).add(FloatVector.fromArray(S, bias, i));
+            x.intoArray(pre, i);
+            activate(a, x).intoArray(act, i);
+        }
+        for (; i < w; i++) {
+            pre[i] += bias[i];
+            act[i] = activate(a, FloatVector.broadcast(S, pre[i])).lane(0);
+        }
+    }
+
+    /** grad *= activation'(pre), over a row (ReLU's derivative at 0 is 0, as PyTorch's). */
+    static void activationBackward(Activation a, float[] pre, float[] grad) {
+        int w = pre.length;
+        int bound = S.loopBound(w);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector x = FloatVector.fromArray(S, pre, i);
+            FloatVector.fromArray(S, grad, i).mul(derivative(a, x)).intoArray(grad, i);
+        }
+        for (; i < w; i++) {
+            grad[i] *= derivative(a, FloatVector.broadcast(S, pre[i])).lane(0);
+        }
+    }
+
+    private static FloatVector activate(Activation a, FloatVector x) {
         return switch (a) {
-            case GELU -> x * Erf.normalCdf((float) x);
-            case RELU -> Math.max(0, x);
-            case SWISH -> x / (1 + Math.exp(-x));
+            case GELU -> x.mul(normalCdf(x, gaussian(x)));
+            case RELU -> x.max(0f);
+            case SWISH -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
         };
     }
 
-    /** d activation / dx at x (ReLU's at 0 taken as 0, as PyTorch does). */
-    static double activationGrad(Activation a, double x) {
+    private static FloatVector derivative(Activation a, FloatVector x) {
         return switch (a) {
-            case GELU -> Erf.normalCdf((float) x) + x * Math.exp(-0.5 * x * x) * INVERSE_SQRT_2PI;
-            case RELU -> x > 0 ? 1 : 0;
+            case GELU -> {
+                FloatVector e = gaussian(x);
+                yield normalCdf(x, e).add(x.mul(e).mul(INVERSE_SQRT_2PI));
+            }
+            case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
             case SWISH -> {
-                double s = 1 / (1 + Math.exp(-x));
-                yield s * (1 + x * (1 - s));
+                FloatVector s = ONE.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+                yield s.mul(x.mul(s.neg().add(1f)).add(1f));
             }
         };
     }
 
+    /** exp(-x^2 / 2). */
+    private static FloatVector gaussian(FloatVector x) {
+        return x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP);
+    }
+
+    /** Phi(x) from e = exp(-x^2 / 2): the tail erfc(|x| / sqrt 2) / 2 directly, not as a difference near 1. */
+    private static FloatVector normalCdf(FloatVector x, FloatVector e) {
+        FloatVector z = x.abs().mul(INVERSE_SQRT_2);
+        FloatVector t = ONE.div(z.mul(P).add(1f));
+        FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
+        FloatVector tail = poly.mul(e).mul(0.5f);
+        VectorMask<Float> positive = x.compare(VectorOperators.GE, 0f);
+        return tail.blend(tail.neg().add(1f), positive);
+    }
+
     /**
-     * Cross-entropy of one logits row against target: returns lse - logits[target] and, when dLogits is given,
-     * writes scale (softmax - onehot(target)) into it (it may be logits).
+     * Cross-entropy of one logits row against target: returns lse - logits[target] (nats) and, when dLogits is
+     * given, writes scale (softmax - onehot(target)) into it (it may be logits).
      */
     static double crossEntropy(float[] logits, int target, float[] dLogits, double scale) {
         double max = Double.NEGATIVE_INFINITY;

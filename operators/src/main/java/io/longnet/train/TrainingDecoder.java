@@ -10,9 +10,12 @@ import io.longnet.compute.ParallelLoop;
 import io.longnet.decoder.NativeRows;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.WeightLayout;
-import java.util.ArrayList;
-import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -29,6 +32,20 @@ import org.nd4j.linalg.factory.Nd4j;
  * the same thread count gives the same bits. Notation: n chunk tokens, E width, F FFN width, V vocabulary.
  */
 public final class TrainingDecoder {
+
+    /**
+     * One workspace holds a chunk's activations and is reused from chunk to chunk: fresh native allocations of
+     * this size (page faults, zeroing) took twice the time of the gemms. It learns its size on the first chunk
+     * and grows when a longer one comes.
+     */
+    private static final String WORKSPACE_ID = "longnet-train-chunk";
+    private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .overallocationLimit(0.25)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
 
     /** Logit rows per block of the output layer: [rows, V] floats live at once. */
     private static final int LOGIT_BLOCK_FLOATS = 1 << 24;
@@ -168,13 +185,12 @@ public final class TrainingDecoder {
                     + targets.length);
         }
         boolean backward = lossScale != 0;
-        List<INDArray> owned = new ArrayList<>();
-        try {
-            Embedded embedded = embed(tokens, owned);
+        try (MemoryWorkspace workspace = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
+            Embedded embedded = embed(tokens);
             INDArray x = embedded.out();
             LayerActivations[] saved = new LayerActivations[c.layers()];
             for (int l = 0; l < c.layers(); l++) {
-                saved[l] = forwardLayer(l, x, first, states[l], owned);
+                saved[l] = forwardLayer(l, x, first, states[l]);
                 x = saved[l].out;
                 if (!backward) {
                     saved[l] = null; // nothing kept: an evaluation pass holds one layer's activations at a time
@@ -183,28 +199,24 @@ public final class TrainingDecoder {
             double[] finalStats = new double[2 * n];
             INDArray features = x;
             if (c.normalizeBefore()) {
-                features = alloc(owned, n, c.embedDim());
+                features = alloc(n, c.embedDim());
                 layerNorm(x, features, "layer_norm", finalStats);
             }
-            INDArray dFeatures = backward ? alloc(owned, n, c.embedDim()) : null;
-            ChunkLoss loss = outputLayer(features, targets, lossScale, dFeatures, owned);
+            INDArray dFeatures = backward ? alloc(n, c.embedDim()) : null;
+            ChunkLoss loss = outputLayer(features, targets, lossScale, dFeatures);
             if (!backward) {
                 return loss;
             }
             INDArray dx = dFeatures;
             if (c.normalizeBefore()) {
-                dx = alloc(owned, n, c.embedDim());
+                dx = alloc(n, c.embedDim());
                 layerNormBackward(x, dFeatures, "layer_norm", finalStats, dx, false);
             }
             for (int l = c.layers() - 1; l >= 0; l--) {
-                dx = backwardLayer(l, saved[l], dx, first, owned);
+                dx = backwardLayer(l, saved[l], dx, first);
             }
-            embedBackward(tokens, embedded, dx, owned);
+            embedBackward(tokens, embedded, dx);
             return loss;
-        } finally {
-            for (INDArray a : owned) {
-                a.close();
-            }
         }
     }
 
@@ -217,7 +229,7 @@ public final class TrainingDecoder {
     private record Embedded(INDArray scaled, double[] stats, INDArray out) {
     }
 
-    private Embedded embed(int[] tokens, List<INDArray> owned) {
+    private Embedded embed(int[] tokens) {
         int e = c.embedDim();
         float[] table = weights.get(WeightLayout.EMBED);
         float scale = (float) c.embedScale();
@@ -232,21 +244,21 @@ public final class TrainingDecoder {
                 x[p * e + d] = table[id * e + d] * scale;
             }
         }
-        INDArray scaled = own(owned, Arrays2.matrix(x, tokens.length, e));
+        INDArray scaled = Arrays2.matrix(x, tokens.length, e);
         if (!c.layernormEmbedding()) {
             return new Embedded(scaled, null, scaled);
         }
         double[] stats = new double[2 * tokens.length];
-        INDArray out = alloc(owned, tokens.length, e);
+        INDArray out = alloc(tokens.length, e);
         layerNorm(scaled, out, "layernorm_embedding", stats);
         return new Embedded(scaled, stats, out);
     }
 
-    private void embedBackward(int[] tokens, Embedded embedded, INDArray dOut, List<INDArray> owned) {
+    private void embedBackward(int[] tokens, Embedded embedded, INDArray dOut) {
         int e = c.embedDim();
         INDArray dScaled = dOut;
         if (embedded.stats() != null) {
-            dScaled = alloc(owned, tokens.length, e);
+            dScaled = alloc(tokens.length, e);
             layerNormBackward(embedded.scaled(), dOut, "layernorm_embedding", embedded.stats(), dScaled, false);
         }
         float[] d = Arrays2.rowMajor(dScaled);
@@ -286,7 +298,7 @@ public final class TrainingDecoder {
         INDArray out;         // [n, E] the layer's output
     }
 
-    private LayerActivations forwardLayer(int l, INDArray x, long first, AttentionState state, List<INDArray> owned) {
+    private LayerActivations forwardLayer(int l, INDArray x, long first, AttentionState state) {
         int n = (int) x.rows();
         int e = c.embedDim();
         double alpha = c.residualAlpha();
@@ -294,27 +306,27 @@ public final class TrainingDecoder {
         a.in = x;
         if (c.normalizeBefore()) {
             a.attnInStats = new double[2 * n];
-            a.attnIn = alloc(owned, n, e);
+            a.attnIn = alloc(n, e);
             layerNorm(x, a.attnIn, name(l, "self_attn_layer_norm"), a.attnInStats);
         } else {
             a.attnIn = x;
         }
-        attend(l, a, first, state, owned);
-        INDArray residual = alloc(owned, n, e); // alpha x + proj + bias
+        attend(l, a, first, state);
+        INDArray residual = alloc(n, e); // alpha x + proj + bias
         affine(x, alpha, weights.get(name(l, "self_attn.out_proj.bias")), residual);
         Nd4j.gemm(a.projIn, outW[l], residual, false, true, 1.0, 1.0);
         a.mid = residual;
         if (c.normalizeBefore()) {
             a.ffnInStats = new double[2 * n];
-            a.ffnIn = alloc(owned, n, e);
+            a.ffnIn = alloc(n, e);
             layerNorm(a.mid, a.ffnIn, name(l, "final_layer_norm"), a.ffnInStats);
         } else {
             a.ffnInStats = new double[2 * n];
-            a.ffnIn = alloc(owned, n, e);
+            a.ffnIn = alloc(n, e);
             layerNorm(a.mid, a.ffnIn, name(l, "self_attn_layer_norm"), a.ffnInStats);
         }
-        feedForward(l, a, owned);
-        INDArray sum = alloc(owned, n, e);
+        feedForward(l, a);
+        INDArray sum = alloc(n, e);
         affine(c.normalizeBefore() ? a.mid : a.ffnIn, alpha, weights.get(name(l, "ffn.fc2.bias")), sum);
         Nd4j.gemm(a.fc2In, fc2W[l], sum, false, true, 1.0, 1.0);
         if (c.normalizeBefore()) {
@@ -322,16 +334,16 @@ public final class TrainingDecoder {
         } else {
             a.sum2 = sum;
             a.outStats = new double[2 * n];
-            a.out = alloc(owned, n, e);
+            a.out = alloc(n, e);
             layerNorm(sum, a.out, name(l, "final_layer_norm"), a.outStats);
         }
         return a;
     }
 
-    private void attend(int l, LayerActivations a, long first, AttentionState state, List<INDArray> owned) {
+    private void attend(int l, LayerActivations a, long first, AttentionState state) {
         int n = (int) a.attnIn.rows();
         int e = c.embedDim();
-        a.qkv = alloc(owned, n, 3L * e);
+        a.qkv = alloc(n, 3L * e);
         Nd4j.gemm(a.attnIn, qkvW[l], a.qkv, false, true, 1.0, 0.0);
         float[] bias = concat(weights.get(name(l, "self_attn.q_proj.bias")),
                 weights.get(name(l, "self_attn.k_proj.bias")), weights.get(name(l, "self_attn.v_proj.bias")));
@@ -339,23 +351,23 @@ public final class TrainingDecoder {
         a.prior = state.copyKept();
         a.lse = new double[n * c.heads()];
         a.heads = attention[l].attend(Arrays2.view(a.qkv), n, first, state, a.lse);
-        a.headsNative = own(owned, Arrays2.matrix(a.heads, n, e));
+        a.headsNative = Arrays2.matrix(a.heads, n, e);
         if (c.subln()) {
             a.projInStats = new double[2 * n];
-            a.projIn = alloc(owned, n, e);
+            a.projIn = alloc(n, e);
             layerNorm(a.headsNative, a.projIn, name(l, "self_attn.inner_attn_ln"), a.projInStats);
         } else {
             a.projIn = a.headsNative;
         }
     }
 
-    private void feedForward(int l, LayerActivations a, List<INDArray> owned) {
+    private void feedForward(int l, LayerActivations a) {
         int n = (int) a.ffnIn.rows();
         int f = c.ffnDim();
-        a.preAct = alloc(owned, n, f);
+        a.preAct = alloc(n, f);
         Nd4j.gemm(a.ffnIn, fc1W[l], a.preAct, false, true, 1.0, 0.0);
         float[] bias = weights.get(name(l, "ffn.fc1.bias"));
-        a.act = alloc(owned, n, f);
+        a.act = alloc(n, f);
         NativeRows pre = new NativeRows(a.preAct);
         NativeRows act = new NativeRows(a.act);
         forRows(n, f, (from, to) -> {
@@ -363,17 +375,14 @@ public final class TrainingDecoder {
             float[] out = new float[f];
             for (int r = from; r < to; r++) {
                 pre.read(r, row);
-                for (int i = 0; i < f; i++) {
-                    row[i] += bias[i];
-                    out[i] = (float) RowOps.activate(c.activation(), row[i]);
-                }
+                RowOps.biasActivate(c.activation(), row, bias, out);
                 pre.write(r, row);
                 act.write(r, out);
             }
         });
         if (c.subln()) {
             a.fc2InStats = new double[2 * n];
-            a.fc2In = alloc(owned, n, f);
+            a.fc2In = alloc(n, f);
             layerNorm(a.act, a.fc2In, name(l, "ffn.ffn_layernorm"), a.fc2InStats);
         } else {
             a.fc2In = a.act;
@@ -381,28 +390,28 @@ public final class TrainingDecoder {
     }
 
     /** dOut [n, E] of the layer's output to dIn [n, E] of its input; adds the layer's parameter gradients. */
-    private INDArray backwardLayer(int l, LayerActivations a, INDArray dOut, long first, List<INDArray> owned) {
+    private INDArray backwardLayer(int l, LayerActivations a, INDArray dOut, long first) {
         int n = (int) dOut.rows();
         int e = c.embedDim();
         int f = c.ffnDim();
         double alpha = c.residualAlpha();
         INDArray dSum = dOut; // gradient of the FFN residual sum
         if (!c.normalizeBefore()) {
-            dSum = alloc(owned, n, e);
+            dSum = alloc(n, e);
             layerNormBackward(a.sum2, dOut, name(l, "final_layer_norm"), a.outStats, dSum, false);
         }
         // sum = alpha * residualIn + fc2(fc2In) + b2
-        INDArray dFc2In = alloc(owned, n, f);
+        INDArray dFc2In = alloc(n, f);
         linearBackward(dSum, a.fc2In, fc2W[l], dFc2W[l], name(l, "ffn.fc2.bias"), dFc2In);
         INDArray dAct = dFc2In;
         if (c.subln()) {
-            dAct = alloc(owned, n, f);
+            dAct = alloc(n, f);
             layerNormBackward(a.act, dFc2In, name(l, "ffn.ffn_layernorm"), a.fc2InStats, dAct, false);
         }
         activationBackward(a.preAct, dAct); // dAct becomes d(preAct)
-        INDArray dFfnIn = alloc(owned, n, e);
+        INDArray dFfnIn = alloc(n, e);
         linearBackward(dAct, a.ffnIn, fc1W[l], dFc1W[l], name(l, "ffn.fc1.bias"), dFfnIn);
-        INDArray dMid = alloc(owned, n, e); // gradient of the attention residual sum
+        INDArray dMid = alloc(n, e); // gradient of the attention residual sum
         if (c.normalizeBefore()) {
             scaled(dSum, alpha, dMid);
             layerNormBackward(a.mid, dFfnIn, name(l, "final_layer_norm"), a.ffnInStats, dMid, true);
@@ -411,23 +420,23 @@ public final class TrainingDecoder {
             layerNormBackward(a.mid, dFfnIn, name(l, "self_attn_layer_norm"), a.ffnInStats, dMid, false);
         }
         // mid = alpha * in + out_proj(projIn) + b_o
-        INDArray dProjIn = alloc(owned, n, e);
+        INDArray dProjIn = alloc(n, e);
         linearBackward(dMid, a.projIn, outW[l], dOutW[l], name(l, "self_attn.out_proj.bias"), dProjIn);
         INDArray dHeads = dProjIn;
         if (c.subln()) {
-            dHeads = alloc(owned, n, e);
+            dHeads = alloc(n, e);
             layerNormBackward(a.headsNative, dProjIn, name(l, "self_attn.inner_attn_ln"), a.projInStats, dHeads,
                     false);
         }
         float[] dqkv = attentionGrad[l].backward(Arrays2.view(a.qkv), n, first, a.prior, a.heads, a.lse,
                 Arrays2.rowMajor(dHeads));
-        INDArray dQkv = own(owned, Arrays2.matrix(dqkv, n, 3 * e));
+        INDArray dQkv = Arrays2.matrix(dqkv, n, 3 * e);
         addBiasGrad(dQkv, name(l, "self_attn.q_proj.bias"), name(l, "self_attn.k_proj.bias"),
                 name(l, "self_attn.v_proj.bias"));
-        INDArray dIn = alloc(owned, n, e);
+        INDArray dIn = alloc(n, e);
         scaled(dMid, alpha, dIn);
         if (c.normalizeBefore()) {
-            INDArray dAttnIn = alloc(owned, n, e);
+            INDArray dAttnIn = alloc(n, e);
             Nd4j.gemm(dQkv, qkvW[l], dAttnIn, false, false, 1.0, 0.0);
             Nd4j.gemm(dQkv, a.attnIn, dQkvW[l], true, false, 1.0, 1.0);
             layerNormBackward(a.in, dAttnIn, name(l, "self_attn_layer_norm"), a.attnInStats, dIn, true);
@@ -447,15 +456,14 @@ public final class TrainingDecoder {
 
     // ---------------------------------------------------------------- output layer
 
-    private ChunkLoss outputLayer(INDArray features, int[] targets, double lossScale, INDArray dFeatures,
-                                  List<INDArray> owned) {
+    private ChunkLoss outputLayer(INDArray features, int[] targets, double lossScale, INDArray dFeatures) {
         int n = targets.length;
         int v = c.vocabSize();
         int blockRows = Math.max(1, Math.min(n, LOGIT_BLOCK_FLOATS / v));
-        INDArray logitsBuffer = alloc(owned, blockRows, v);
+        INDArray logitsBuffer = alloc(blockRows, v);
         boolean oneBlock = blockRows == n;
-        INDArray featBuffer = oneBlock ? features : alloc(owned, blockRows, c.embedDim());
-        INDArray dFeatBuffer = oneBlock || dFeatures == null ? dFeatures : alloc(owned, blockRows, c.embedDim());
+        INDArray featBuffer = oneBlock ? features : alloc(blockRows, c.embedDim());
+        INDArray dFeatBuffer = oneBlock || dFeatures == null ? dFeatures : alloc(blockRows, c.embedDim());
         double[] rowLoss = new double[n];
         long count = 0;
         for (int t : targets) {
@@ -542,8 +550,8 @@ public final class TrainingDecoder {
         int w = in.width();
         int n = in.rows();
         int parts = threadsFor(n, w);
-        double[][] dGamma = new double[parts][w];
-        double[][] dBeta = new double[parts][w];
+        float[][] dGamma = new float[parts][w];
+        float[][] dBeta = new float[parts][w];
         ParallelLoop.forEach(parts, parts, part -> {
             float[] row = new float[w];
             float[] d = new float[w];
@@ -573,9 +581,7 @@ public final class TrainingDecoder {
             for (int r = from; r < to; r++) {
                 pre.read(r, x);
                 grad.read(r, g);
-                for (int i = 0; i < f; i++) {
-                    g[i] = (float) (g[i] * RowOps.activationGrad(c.activation(), x[i]));
-                }
+                RowOps.activationBackward(c.activation(), x, g);
                 grad.write(r, g);
             }
         });
@@ -653,10 +659,10 @@ public final class TrainingDecoder {
         }
     }
 
-    private static void addPartials(float[] target, double[][] partials) {
+    private static void addPartials(float[] target, float[][] partials) {
         for (int i = 0; i < target.length; i++) {
             double s = 0;
-            for (double[] p : partials) {
+            for (float[] p : partials) {
                 s += p[i];
             }
             target[i] += (float) s;
@@ -671,13 +677,9 @@ public final class TrainingDecoder {
         ParallelLoop.forEachRange(rows, threadsFor(rows, width), body);
     }
 
-    private static INDArray alloc(List<INDArray> owned, long rows, long cols) {
-        return own(owned, Nd4j.createUninitialized(DataType.FLOAT, rows, cols));
-    }
-
-    private static INDArray own(List<INDArray> owned, INDArray a) {
-        owned.add(a);
-        return a;
+    /** An uninitialised [rows, cols] matrix in the chunk's workspace. */
+    private static INDArray alloc(long rows, long cols) {
+        return Nd4j.createUninitialized(DataType.FLOAT, rows, cols);
     }
 
     private static float[] concat(float[]... parts) {
