@@ -63,7 +63,20 @@ public final class BenchCommand {
                 true, true, false, Activation.GELU, true, false, 1e-5, false, 512, false);
     }
 
+    /** The shipped code model's shape: bytes, E=256, 4 heads, 4 layers, FFN 1024, w up to 2^17 with r up to 64. */
+    static ModelConfig codeModel() {
+        return new ModelConfig(257, 256, 4, 1024, 4, DilationSchedule.of(List.of(1024, 8192, 131072),
+                List.of(1, 8, 64), HeadOffsetRule.GROUPED), true, true, false, Activation.GELU, true, false, 1e-5,
+                false, 512, true);
+    }
+
     public static void run(List<String> argv) {
+        if (argv.contains("--train")) {
+            List<String> rest = new java.util.ArrayList<>(argv);
+            rest.remove("--train");
+            train(rest);
+            return;
+        }
         Args args = new Args("bench", argv, Set.of("kernel-tokens", "decoder-tokens", "chunk", "threads", "plot"));
         int kernelTokens = args.positiveInt("kernel-tokens", 32768);
         int decoderTokens = args.positiveInt("decoder-tokens", 4096);
@@ -103,6 +116,38 @@ public final class BenchCommand {
         for (Achieved a : achieved) {
             System.out.printf("MFU       : %3.0f%% %s%n", 100 * a.gflops() / gemm, a.what());
         }
+    }
+
+    /**
+     * {@code bench --train}: training tokens/s and model FLOP utilisation of the code model's shape on 2 x 8192
+     * tokens in chunks of 8192 (or --chunk, --chunks), against the gemm rate measured before and after.
+     */
+    private static void train(List<String> argv) {
+        Args args = new Args("bench --train", argv, Set.of("chunk", "chunks", "threads", "layers", "embed-dim"));
+        int cores = Runtime.getRuntime().availableProcessors();
+        ComputeThreads.set(args.positiveInt("threads", cores));
+        int chunk = args.positiveInt("chunk", 8192);
+        int chunks = args.positiveInt("chunks", 2);
+        ModelConfig base = codeModel();
+        int e = args.positiveInt("embed-dim", base.embedDim());
+        ModelConfig c = new ModelConfig(base.vocabSize(), e, e / 64, 4 * e, args.positiveInt("layers", base.layers()),
+                base.schedule(), true, true, false, Activation.GELU, true, false, 1e-5, false, 512, true);
+        System.out.printf("threads   : %d; native %s%n", ComputeThreads.get(),
+                NativeThreadEnvironment.describe(System.getenv()));
+        double gemmBefore = gemmGflops();
+        System.out.printf("gemm      : %.1f GFLOP/s (ND4J fp32, 2048x2048x2048)%n", gemmBefore);
+        System.out.printf("train     : E=%d H=%d %d layers FFN %d, bytes (V=257), tied, w %s r %s, %d chunks of %d "
+                + "from position %d%n", c.embedDim(), c.heads(), c.layers(), c.ffnDim(),
+                c.schedule().segmentLengths(), c.schedule().dilatedRatios(), chunks, chunk, chunk);
+        io.longnet.bench.TrainBench.Result r = io.longnet.bench.TrainBench.run(c, chunk, chunks);
+        double gemmAfter = gemmGflops();
+        double gemm = Math.max(gemmBefore, gemmAfter);
+        System.out.printf("gemm      : %.1f GFLOP/s after%n", gemmAfter);
+        System.out.printf("tokens/s  : %.0f (forward + backward + gradient accumulation)%n", r.tokensPerSecond());
+        System.out.printf("MFU       : %.0f%% (%.1f model GFLOP/s: 3 x (matmuls + attention), of the better gemm rate)%n",
+                100 * r.gflops() / gemm, r.gflops());
+        System.out.printf("attention : %.0f%% of the step's time, %.1f GFLOP/s (forward + backward alone)%n",
+                100 * r.attentionShare(), r.attentionGflops());
     }
 
     static double gemmGflops() {
