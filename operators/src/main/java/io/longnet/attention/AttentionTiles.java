@@ -1,5 +1,6 @@
 package io.longnet.attention;
 
+import io.longnet.compute.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -131,11 +132,11 @@ final class AttentionTiles {
     static float exponentiate(float[] s, int off, int count, float max) {
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < count; j += L) {
-            FloatVector e = FloatVector.fromArray(S, s, off + j).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, off + j).sub(max));
             e.intoArray(s, off + j);
             sum = sum.add(e);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(sum);
     }
 
     /**
@@ -259,7 +260,7 @@ final class AttentionTiles {
     static void scalePanel(float[] src, float[] dst, int off, int pairs, float[] decay, int delta0) {
         FloatVector delta = FloatVector.broadcast(S, (float) delta0).sub(FloatVector.fromArray(S, IOTA, 0));
         for (int i = 0; i < pairs; i++) {
-            FloatVector factor = delta.mul(decay[i]).lanewise(VectorOperators.EXP);
+            FloatVector factor = VectorMath.exp(delta.mul(decay[i]));
             int even = off + 2 * i * L;
             FloatVector.fromArray(S, src, even).mul(factor).intoArray(dst, even);
             FloatVector.fromArray(S, src, even + L).mul(factor).intoArray(dst, even + L);

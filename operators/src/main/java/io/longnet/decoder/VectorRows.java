@@ -1,5 +1,6 @@
 package io.longnet.decoder;
 
+import io.longnet.compute.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -51,8 +52,8 @@ final class VectorRows {
             centredSum += c;
             squares += c * c;
         }
-        centredSum += sumV.reduceLanes(VectorOperators.ADD);
-        squares += squaresV.reduceLanes(VectorOperators.ADD);
+        centredSum += VectorMath.sum(sumV);
+        squares += VectorMath.sum(squaresV);
         float shift = centredSum / width; // mean - guess
         float variance = Math.max(0f, squares / width - shift * shift);
         float mean = guess + shift;
@@ -77,7 +78,7 @@ final class VectorRows {
         for (; i < row.length; i++) {
             tail += row[i];
         }
-        return acc.reduceLanes(VectorOperators.ADD) + tail;
+        return VectorMath.sum(acc) + tail;
     }
 
     /** out [width] = alpha * row + bias; out may be row. */
@@ -112,7 +113,7 @@ final class VectorRows {
         FloatVector t = ONE.div(z.fma(P, 1f));
         FloatVector poly = t.fma(A5, A4).fma(t, FloatVector.broadcast(S, A3)).fma(t, FloatVector.broadcast(S, A2))
                 .fma(t, FloatVector.broadcast(S, A1)).mul(t);
-        FloatVector tail = poly.mul(z.mul(z).neg().lanewise(VectorOperators.EXP)).mul(0.5f); // Phi(-|x|)
+        FloatVector tail = poly.mul(VectorMath.exp(z.mul(z).neg())).mul(0.5f); // Phi(-|x|)
         VectorMask<Float> nonNegative = x.compare(VectorOperators.GE, 0f);
         return tail.blend(tail.neg().add(1f), nonNegative);
     }
@@ -135,7 +136,7 @@ final class VectorRows {
         int i = 0;
         for (; i <= width - L; i += L) {
             FloatVector v = FloatVector.fromArray(S, row, i).add(FloatVector.fromArray(S, bias, i));
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(row, i);
+            v.div(VectorMath.exp(v.neg()).add(1f)).intoArray(row, i);
         }
         for (; i < width; i++) {
             float v = row[i] + bias[i];

@@ -1,5 +1,6 @@
 package io.longnet.heads;
 
+import io.longnet.compute.VectorMath;
 import io.longnet.attention.Arrays2;
 import io.longnet.compute.ComputeThreads;
 import io.longnet.compute.ParallelLoop;
@@ -122,9 +123,9 @@ public final class LogitsScorer {
             int blockEnd = Math.min(row.length - lanes, j + SUM_BLOCK - lanes);
             FloatVector block = FloatVector.zero(S);
             for (; j <= blockEnd; j += lanes) {
-                block = block.add(FloatVector.fromArray(S, row, j).sub(max).lanewise(VectorOperators.EXP));
+                block = block.add(VectorMath.exp(FloatVector.fromArray(S, row, j).sub(max)));
             }
-            total += block.reduceLanes(VectorOperators.ADD);
+            total += VectorMath.sum(block);
         }
         for (; j < row.length; j++) {
             total += Math.exp(row[j] - max);

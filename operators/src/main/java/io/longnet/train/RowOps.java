@@ -1,5 +1,6 @@
 package io.longnet.train;
 
+import io.longnet.compute.VectorMath;
 import io.longnet.model.Activation;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -43,7 +44,7 @@ final class RowOps {
         for (; i < bound; i += L) {
             acc = acc.add(FloatVector.fromArray(S, x, i));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; i < w; i++) {
             sum += x[i];
         }
@@ -53,7 +54,7 @@ final class RowOps {
             FloatVector d = FloatVector.fromArray(S, x, i).sub(mean);
             acc = d.fma(d, acc);
         }
-        float squares = acc.reduceLanes(VectorOperators.ADD);
+        float squares = VectorMath.sum(acc);
         for (; i < w; i++) {
             squares += (x[i] - mean) * (x[i] - mean);
         }
@@ -92,8 +93,8 @@ final class RowOps {
             d.fma(xhat, FloatVector.fromArray(S, dGamma, i)).intoArray(dGamma, i);
             d.add(FloatVector.fromArray(S, dBeta, i)).intoArray(dBeta, i);
         }
-        float gMean = gSum.reduceLanes(VectorOperators.ADD);
-        float gxMean = gxSum.reduceLanes(VectorOperators.ADD);
+        float gMean = VectorMath.sum(gSum);
+        float gxMean = VectorMath.sum(gxSum);
         for (; i < w; i++) {
             float xhat = (x[i] - mean) * rstd;
             float g = dy[i] * gamma[i];
@@ -151,7 +152,7 @@ final class RowOps {
         return switch (a) {
             case GELU -> x.mul(normalCdf(x, gaussian(x)));
             case RELU -> x.max(0f);
-            case SWISH -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            case SWISH -> x.div(VectorMath.exp(x.neg()).add(1f));
         };
     }
 
@@ -163,7 +164,7 @@ final class RowOps {
             }
             case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
             case SWISH -> {
-                FloatVector s = ONE.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector s = ONE.div(VectorMath.exp(x.neg()).add(1f));
                 yield s.mul(x.mul(s.neg().add(1f)).add(1f));
             }
         };
@@ -171,7 +172,7 @@ final class RowOps {
 
     /** exp(-x^2 / 2). */
     private static FloatVector gaussian(FloatVector x) {
-        return x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP);
+        return VectorMath.exp(x.mul(x).mul(-0.5f));
     }
 
     /** Phi(x) from e = exp(-x^2 / 2): the tail erfc(|x| / sqrt 2) / 2 directly, not as a difference near 1. */

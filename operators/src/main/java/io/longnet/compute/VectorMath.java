@@ -1,0 +1,52 @@
+package io.longnet.compute;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * exp and sums in Java vectors with the same bits on every run. The Vector API's own EXP is computed by the JIT's SVML
+ * stub once C2 has compiled the caller and by Java code before that, and the two differ in the last bit: a
+ * run's numbers then depend on when the compiler got there, so a training run and its resumed copy, or a job
+ * and its replay, drift apart. This one is plain IEEE arithmetic (range reduction by ln 2, a degree-7
+ * polynomial, the exponent set in the bits): within 2 ulp of the true value, exp(-inf) = 0, NaN stays NaN.
+ */
+public final class VectorMath {
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HIGH = 0.693359375f;        // ln 2 split so that n * LN2_HIGH is exact
+    private static final float LN2_LOW = -2.12194440e-4f;
+    private static final float ROUNDER = 12582912f;            // 1.5 * 2^23: adding it rounds to an integer
+    private static final float LOWEST = -87.3f;                // below: the result underflows; returned as 0
+    private static final float HIGHEST = 88.7f;                // above: float overflow; clamped (never reached here)
+
+    private VectorMath() {
+    }
+
+    /**
+     * The lanes' sum, added in lane order. The Vector API's reduceLanes(ADD) adds them in an order of its own
+     * choosing, which differs between interpreted and compiled code: the same drift as its EXP.
+     */
+    public static float sum(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0;
+        for (float x : lanes) {
+            s += x;
+        }
+        return s;
+    }
+
+    public static FloatVector exp(FloatVector x) {
+        VectorMask<Float> underflow = x.compare(VectorOperators.LT, LOWEST);
+        FloatVector clamped = x.max(LOWEST).min(HIGHEST);
+        FloatVector n = clamped.mul(LOG2E).add(ROUNDER).sub(ROUNDER);       // round(x / ln 2)
+        FloatVector r = clamped.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));   // |r| <= ln 2 / 2
+        FloatVector p = r.mul(1f / 5040).add(1f / 720).mul(r).add(1f / 120).mul(r).add(1f / 24).mul(r)
+                .add(1f / 6).mul(r).add(0.5f).mul(r).add(1f).mul(r).add(1f);
+        FloatVector scale = ((jdk.incubator.vector.IntVector) n.convert(VectorOperators.F2I, 0))
+                .add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector result = p.mul(scale);
+        VectorMask<Float> nan = x.compare(VectorOperators.NE, x);
+        return result.blend(0f, underflow).blend(x, nan);
+    }
+}
