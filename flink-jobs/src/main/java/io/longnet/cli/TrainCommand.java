@@ -1,5 +1,6 @@
 package io.longnet.cli;
 
+import io.longnet.bench.LossCurvePlot;
 import io.longnet.compute.ComputeThreads;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelConfigJson;
@@ -81,9 +82,13 @@ public final class TrainCommand {
         ModelDirectory.save(modelDir, trainer.weights().toWeights());
         Files.writeString(modelDir.resolve(ModelDirectory.CONFIG_FILE),
                 ModelConfigJson.toJson(model, tokenizer.jsonName()));
+        Path curve = config.out().resolve("loss.png");
+        LossCurvePlot.write(config.out().resolve("train.jsonl"), "LongNet training, " + config.out().getFileName(),
+                curve);
         System.out.printf("trained %d steps, %d tokens: train loss %.4f%s; model in %s%n", summary.steps(),
                 summary.tokens(), summary.trainLoss(), summary.heldOut() == null ? ""
                         : String.format(", held-out %.4f bits/byte", summary.heldOut().bitsPerByte()), modelDir);
+        System.out.println("loss curve in " + curve);
         return modelDir;
     }
 
