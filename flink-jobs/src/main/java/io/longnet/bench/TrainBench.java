@@ -15,12 +15,13 @@ import java.util.SplittableRandom;
  * Training throughput of the decoder on one stream: chunks of random tokens from position 0 through forward and
  * backward, after one warm-up chunk; and the dilated attention's forward and backward alone on the same shapes
  * (its share of the step). Model FLOPs of training: 3 x (the forward's matmul FLOPs + attention's 4 D per visible
- * (query, key) pair), logits included.
+ * (query, key) pair), logits included. Also the bytes of one chunk's activations.
  */
 public final class TrainBench {
 
     /** tokens/s, model GFLOP/s and the attention's share of the time. */
-    public record Result(double tokensPerSecond, double gflops, double attentionShare, double attentionGflops) {
+    public record Result(double tokensPerSecond, double gflops, double attentionShare, double attentionGflops,
+                         long workspaceBytes) {
     }
 
     private TrainBench() {
@@ -42,7 +43,7 @@ public final class TrainBench {
         double attentionFlops = 3 * c.layers() * AttentionFlops.count(c.schedule(), c.heads(), c.headDim(), chunk,
                 chunks * chunk);
         return new Result(chunks * chunk / seconds, flops / seconds / 1e9, attentionSeconds / seconds,
-                attentionFlops / attentionSeconds / 1e9);
+                attentionFlops / attentionSeconds / 1e9, TrainingDecoder.workspaceBytes());
     }
 
     private static void step(TrainingDecoder decoder, AttentionState[] states, SplittableRandom rnd, int chunk,

@@ -148,6 +148,8 @@ public final class BenchCommand {
                 100 * r.gflops() / gemm, r.gflops());
         System.out.printf("attention : %.0f%% of the step's time, %.1f GFLOP/s (forward + backward alone)%n",
                 100 * r.attentionShare(), r.attentionGflops());
+        System.out.printf("memory    : %.0f MB of activations per chunk of %d tokens (%.0f KB a token), whatever the "
+                + "stream's length%n", r.workspaceBytes() / 1e6, chunk, r.workspaceBytes() / 1e3 / chunk);
     }
 
     static double gemmGflops() {

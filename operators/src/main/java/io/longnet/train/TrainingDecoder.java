@@ -159,6 +159,15 @@ public final class TrainingDecoder {
         }
     }
 
+    /**
+     * Bytes the calling thread's chunk workspace holds: the activations of the longest chunk so far, what a training
+     * step needs beside the weights, the optimizer state and the streams' kept rows.
+     */
+    public static long workspaceBytes() {
+        return Nd4j.getWorkspaceManager().checkIfWorkspaceExists(WORKSPACE_ID)
+                ? Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(WORKSPACE_ID).getCurrentSize() : 0;
+    }
+
     /** Fresh attention states for a stream from position 0, one per layer. */
     public AttentionState[] newStreamState() {
         AttentionState[] states = new AttentionState[c.layers()];
