@@ -79,7 +79,7 @@ public final class TrainCommand {
         Trainer trainer = new Trainer(config, tokenizer, System.out);
         Trainer.Summary summary = trainer.run(initial);
         Path modelDir = config.out().resolve("model");
-        ModelDirectory.save(modelDir, trainer.weights().toWeights());
+        ModelDirectory.save(modelDir, summary.weights().toWeights());
         Files.writeString(modelDir.resolve(ModelDirectory.CONFIG_FILE),
                 ModelConfigJson.toJson(model, tokenizer.jsonName()));
         Path curve = config.out().resolve("loss.png");

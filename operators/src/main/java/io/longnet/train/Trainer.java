@@ -26,8 +26,8 @@ public final class Trainer {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final double LN2 = Math.log(2);
 
-    /** A finished run: the last step's train loss and the last held-out evaluation. */
-    public record Summary(long steps, long tokens, double trainLoss, Evaluation heldOut) {
+    /** A finished run: the trained weights, the last step's train loss and the last held-out evaluation. */
+    public record Summary(long steps, long tokens, double trainLoss, Evaluation heldOut, Parameters weights) {
     }
 
     /** Held-out loss: nats per token and bits per byte of the text the targets stand for. */
@@ -46,7 +46,7 @@ public final class Trainer {
 
     /**
      * Trains {@code initial} (ignored when the run directory has a checkpoint, which resumes) for the configured
-     * steps; returns the summary. The trained weights are the returned Parameters' via {@link #weights()}.
+     * steps.
      */
     public Summary run(ModelWeights initial) throws IOException {
         ModelConfig model = initial.config();
@@ -84,16 +84,8 @@ public final class Trainer {
                 progress.printf("training %s: %d parameters, %d train and %d held-out packages%n", config.out(),
                         params.count(), train.size(), heldOut.size());
             }
-            this.weights = params;
             return loop(corpus, heldOut, decoder, params, grads, adam, lanes, step, tokens);
         }
-    }
-
-    private Parameters weights;
-
-    /** The weights being trained (valid after {@link #run} started). */
-    public Parameters weights() {
-        return weights;
     }
 
     private Summary loop(Corpus corpus, List<Corpus.Package> heldOut, TrainingDecoder decoder, Parameters params,
@@ -151,7 +143,7 @@ public final class Trainer {
                                 evaluation.bitsPerByte()));
             }
         }
-        return new Summary(step, tokens, trainLoss, evaluation);
+        return new Summary(step, tokens, trainLoss, evaluation, params);
     }
 
     private static AttentionState[] restore(TrainingDecoder decoder, TrainCheckpoint.LaneState s) {

@@ -77,7 +77,7 @@ class TrainerTest {
                 .isLessThan(0.5 * unigramBits);
         assertThat(summary.heldOut().bitsPerByte()).as("held-out bits/byte").isLessThan(0.6 * unigramBits);
 
-        ModelDirectory saved = ModelDirectory.save(tmp.resolve("model"), trainer.weights().toWeights());
+        ModelDirectory saved = ModelDirectory.save(tmp.resolve("model"), summary.weights().toWeights());
         ModelWeights loaded = ModelDirectory.load(saved.dir()).weights();
         int[] sequence = TrainingTokenizer.BYTES.encode(Files.readAllBytes(data.resolve("lib/held/C1.java")));
         double trained = trainingLoss(loaded, sequence);
