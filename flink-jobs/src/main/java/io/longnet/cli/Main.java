@@ -15,6 +15,8 @@ public final class Main {
             "          mean next-token loss of a token batch and the exact gradient of every parameter",
             "  " + TrainCommand.USAGE,
             "          trains the decoder on a tree or zip of source files; the same command resumes",
+            "  " + EvalCommand.USAGE,
+            "          held-out bits per byte by position in the stream, and the recall probe",
             "  bench   [--kernel-tokens N] [--decoder-tokens N] [--chunk N] [--threads N] [--plot FILE.png]",
             "          ND4J gemm, dilated attention and streaming decoder throughput",
             "  bench-pipeline [--model DIR] [--documents N] [--chunk-size C] [--parallelism P]",
@@ -52,6 +54,7 @@ public final class Main {
                 case "init" -> System.out.println("wrote model " + InitCommand.run(rest).fingerprint());
                 case "grad" -> GradCommand.run(rest);
                 case "train" -> TrainCommand.run(rest);
+                case "eval" -> EvalCommand.run(rest);
                 case "bench" -> BenchCommand.run(rest);
                 case "bench-pipeline" -> PipelineBenchCommand.run(rest);
                 case "topics" -> TopicsCommand.run(rest);

@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * exp and sums in Java vectors with the same bits on every run. The Vector API's own EXP is computed by the JIT's SVML
+ * exp, sums and the normal CDF in Java vectors with the same bits on every run. The Vector API's own EXP is computed by the JIT's SVML
  * stub once C2 has compiled the caller and by Java code before that, and the two differ in the last bit: a
  * run's numbers then depend on when the compiler got there, so a training run and its resumed copy, or a job
  * and its replay, drift apart. This one is plain IEEE arithmetic (range reduction by ln 2, a degree-7
@@ -20,7 +20,28 @@ public final class VectorMath {
     private static final float LOWEST = -87.3f;                // below: the result underflows; returned as 0
     private static final float HIGHEST = 88.7f;                // above: float overflow; clamped (never reached here)
 
+    // Abramowitz & Stegun 7.1.26, as in Erf.normalCdf: erfc(z) = t (a1 + t (a2 + ... + t a5)) exp(-z^2),
+    // t = 1 / (1 + p z), z >= 0, absolute error below 1.5e-7.
+    private static final float P = 0.3275911f;
+    private static final float A1 = 0.254829592f;
+    private static final float A2 = -0.284496736f;
+    private static final float A3 = 1.421413741f;
+    private static final float A4 = -1.453152027f;
+    private static final float A5 = 1.061405429f;
+    private static final float INVERSE_SQRT_2 = (float) (1 / Math.sqrt(2));
+
     private VectorMath() {
+    }
+
+    /** Phi(x) per lane by A&S 7.1.26; the tail Phi(-|x|) is computed directly, never as 1 minus a number near 1. */
+    public static FloatVector normalCdf(FloatVector x) {
+        FloatVector z = x.abs().mul(INVERSE_SQRT_2);
+        FloatVector t = FloatVector.broadcast(x.species(), 1f).div(z.fma(P, 1f));
+        FloatVector poly = t.fma(A5, A4).fma(t, FloatVector.broadcast(x.species(), A3))
+                .fma(t, FloatVector.broadcast(x.species(), A2)).fma(t, FloatVector.broadcast(x.species(), A1)).mul(t);
+        FloatVector tail = poly.mul(exp(z.mul(z).neg())).mul(0.5f); // Phi(-|x|)
+        VectorMask<Float> nonNegative = x.compare(VectorOperators.GE, 0f);
+        return tail.blend(tail.neg().add(1f), nonNegative);
     }
 
     /**

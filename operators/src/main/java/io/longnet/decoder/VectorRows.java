@@ -2,8 +2,6 @@ package io.longnet.decoder;
 
 import io.longnet.compute.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,16 +14,6 @@ final class VectorRows {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    // Abramowitz & Stegun 7.1.26, as in Erf.normalCdf: erfc(z) = t (a1 + t (a2 + ... + t a5)) exp(-z^2),
-    // t = 1 / (1 + p z), z >= 0, absolute error below 1.5e-7.
-    private static final float P = 0.3275911f;
-    private static final float A1 = 0.254829592f;
-    private static final float A2 = -0.284496736f;
-    private static final float A3 = 1.421413741f;
-    private static final float A4 = -1.453152027f;
-    private static final float A5 = 1.061405429f;
-    private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
-    private static final float INVERSE_SQRT_2 = (float) (1 / Math.sqrt(2));
 
     private VectorRows() {
     }
@@ -99,23 +87,12 @@ final class VectorRows {
         int i = 0;
         for (; i <= width - L; i += L) {
             FloatVector v = FloatVector.fromArray(S, row, i).add(FloatVector.fromArray(S, bias, i));
-            v.mul(normalCdf(v)).intoArray(row, i);
+            v.mul(VectorMath.normalCdf(v)).intoArray(row, i);
         }
         for (; i < width; i++) {
             float v = row[i] + bias[i];
             row[i] = v * Erf.normalCdf(v);
         }
-    }
-
-    /** Phi(x) per lane by A&S 7.1.26; the tail Phi(-|x|) is computed directly, never as 1 minus a number near 1. */
-    static FloatVector normalCdf(FloatVector x) {
-        FloatVector z = x.abs().mul(INVERSE_SQRT_2);
-        FloatVector t = ONE.div(z.fma(P, 1f));
-        FloatVector poly = t.fma(A5, A4).fma(t, FloatVector.broadcast(S, A3)).fma(t, FloatVector.broadcast(S, A2))
-                .fma(t, FloatVector.broadcast(S, A1)).mul(t);
-        FloatVector tail = poly.mul(VectorMath.exp(z.mul(z).neg())).mul(0.5f); // Phi(-|x|)
-        VectorMask<Float> nonNegative = x.compare(VectorOperators.GE, 0f);
-        return tail.blend(tail.neg().add(1f), nonNegative);
     }
 
     /** row [width] = max(0, row + bias) in place. */

@@ -3,7 +3,6 @@ package io.longnet.train;
 import io.longnet.compute.VectorMath;
 import io.longnet.model.Activation;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,14 +16,6 @@ final class RowOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    // Abramowitz & Stegun 7.1.26 for erfc (absolute error < 1.5e-7), as the inference decoder's GELU
-    private static final float P = 0.3275911f;
-    private static final float A1 = 0.254829592f;
-    private static final float A2 = -0.284496736f;
-    private static final float A3 = 1.421413741f;
-    private static final float A4 = -1.453152027f;
-    private static final float A5 = 1.061405429f;
-    private static final float INVERSE_SQRT_2 = (float) (1 / Math.sqrt(2));
     private static final float INVERSE_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
 
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
@@ -118,7 +109,7 @@ final class RowOps {
         }
     }
 
-    /** pre += bias, then act = activation(pre), over a row; GELU is x Phi(x) with Phi within 1.5e-7. */
+    /** pre += bias, then act = activation(pre), over a row; GELU is x Phi(x) with Phi within 1.5e-7 (as inference). */
     static void biasActivate(Activation a, float[] pre, float[] bias, float[] act) {
         int w = pre.length;
         int bound = S.loopBound(w);
@@ -150,7 +141,7 @@ final class RowOps {
 
     private static FloatVector activate(Activation a, FloatVector x) {
         return switch (a) {
-            case GELU -> x.mul(normalCdf(x, gaussian(x)));
+            case GELU -> x.mul(VectorMath.normalCdf(x));
             case RELU -> x.max(0f);
             case SWISH -> x.div(VectorMath.exp(x.neg()).add(1f));
         };
@@ -159,8 +150,7 @@ final class RowOps {
     private static FloatVector derivative(Activation a, FloatVector x) {
         return switch (a) {
             case GELU -> {
-                FloatVector e = gaussian(x);
-                yield normalCdf(x, e).add(x.mul(e).mul(INVERSE_SQRT_2PI));
+                yield VectorMath.normalCdf(x).add(x.mul(gaussian(x)).mul(INVERSE_SQRT_2PI));
             }
             case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
             case SWISH -> {
@@ -173,16 +163,6 @@ final class RowOps {
     /** exp(-x^2 / 2). */
     private static FloatVector gaussian(FloatVector x) {
         return VectorMath.exp(x.mul(x).mul(-0.5f));
-    }
-
-    /** Phi(x) from e = exp(-x^2 / 2): the tail erfc(|x| / sqrt 2) / 2 directly, not as a difference near 1. */
-    private static FloatVector normalCdf(FloatVector x, FloatVector e) {
-        FloatVector z = x.abs().mul(INVERSE_SQRT_2);
-        FloatVector t = ONE.div(z.mul(P).add(1f));
-        FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-        FloatVector tail = poly.mul(e).mul(0.5f);
-        VectorMask<Float> positive = x.compare(VectorOperators.GE, 0f);
-        return tail.blend(tail.neg().add(1f), positive);
     }
 
     /**

@@ -230,7 +230,7 @@ public final class TrainingDecoder {
     }
 
     /** The sum of a chunk's next-token cross-entropies, in nats, over {@code targets} targets. */
-    public record ChunkLoss(double sum, long targets) {
+    public record ChunkLoss(double sum, long targets, double[] perToken /* [n] nats, 0 where no target */) {
     }
 
     // ---------------------------------------------------------------- embedding
@@ -518,7 +518,7 @@ public final class TrainingDecoder {
         for (double x : rowLoss) {
             sum += x;
         }
-        return new ChunkLoss(sum, count);
+        return new ChunkLoss(sum, count, rowLoss);
     }
 
     /** Rows [from, from + rows) of m copied into the first rows of buffer; returns them as a [rows, width] matrix. */

@@ -55,7 +55,7 @@ class VectorRowsTest {
             for (int j = 0; j < lanes; j++) {
                 x[j] = (i + j) / 10_000f; // [-10, 10] in steps of 1e-4
             }
-            VectorRows.normalCdf(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(phi, 0);
+            io.longnet.compute.VectorMath.normalCdf(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(phi, 0);
             for (int j = 0; j < lanes; j++) {
                 worst = Math.max(worst, Math.abs(phi[j] - 0.5 * (1 + Erf.erf(x[j] / Math.sqrt(2)))));
             }
