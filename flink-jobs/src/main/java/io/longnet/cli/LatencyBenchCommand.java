@@ -166,6 +166,7 @@ public final class LatencyBenchCommand {
             options.put(JobOptions.MODEL_DIR.key(), model.dir().toString());
             options.put(JobOptions.CHECKPOINT_DIR.key(), work.resolve("checkpoints").toUri().toString());
             JobConfig cfg = JobConfig.fromMap(options);
+            loadAverage().ifPresent(load -> System.out.println("load average at the start (1, 5, 15 min): " + load));
             System.out.printf(Locale.ROOT, "bench-latency: model %s (E=%d, %d layers), %d streams, %s, %d documents "
                             + "(%,d tokens with separators); delivery-guarantee %s, checkpoint-interval %d ms, "
                             + "flush-interval %d ms, chunk-size %d, parallelism %d%n",
@@ -198,6 +199,8 @@ public final class LatencyBenchCommand {
                 boolean complete = arrivals.await(docs, Duration.ofSeconds(sendSeconds).plus(DRAIN_TIMEOUT), job);
                 sender.join();
                 report(arrivals, docs, sentAt, tokens, start, settings);
+                loadAverage().ifPresent(load -> System.out.println("load average at the end (1, 5, 15 min; other "
+                        + "processes count too): " + load));
                 if (!complete) {
                     throw new IllegalStateException("not every document's outputs arrived within " + DRAIN_TIMEOUT
                             + " of the last send: " + arrivals.missing(docs) + " missing");
@@ -226,6 +229,15 @@ public final class LatencyBenchCommand {
         System.out.printf(Locale.ROOT, "throughput, first send to last output: %.2f documents/s, %,.0f tokens/s "
                 + "(%.1f s)%s%n", docs.size() / seconds, tokens / seconds, seconds,
                 settings.maxRate() ? ": the job's capacity at these settings" : "");
+        Map<String, Histogram> chunkTimes = CollectingReporter.histograms("chunkLatencyMillis"::equals);
+        long chunks = chunkTimes.values().stream().mapToLong(Histogram::getCount).sum();
+        System.out.printf(Locale.ROOT, "encoders: %d chunks, %.0f tokens per chunk (warm-up included)%n", chunks,
+                CollectingReporter.sum("tokensEncoded"::equals) / Math.max(1, chunks));
+        for (Map.Entry<String, Histogram> e : chunkTimes.entrySet()) {
+            HistogramStatistics stats = e.getValue().getStatistics();
+            System.out.printf(Locale.ROOT, "  encoder subtask %s: time per chunk p50 %.0f ms, p99 %.0f ms%n",
+                    subtask(e.getKey()), stats.getQuantile(0.5), stats.getQuantile(0.99));
+        }
         for (Map.Entry<String, Histogram> e : CollectingReporter.histograms("documentLatencyMillis"::equals)
                 .entrySet()) {
             HistogramStatistics stats = e.getValue().getStatistics();
@@ -233,6 +245,16 @@ public final class LatencyBenchCommand {
                             + "warm-up included), subtask %s: p50 %.0f ms, p99 %.0f ms, max %d ms over %d documents%n",
                     subtask(e.getKey()), stats.getQuantile(0.5), stats.getQuantile(0.99), stats.getMax(),
                     e.getValue().getCount());
+        }
+    }
+
+    /** The machine's load averages, where Linux tells them: a shared machine's noise, printed with the figures. */
+    static java.util.Optional<String> loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return java.util.Optional.of(String.join(" ", List.of(fields).subList(0, Math.min(3, fields.length))));
+        } catch (java.io.IOException | RuntimeException e) {
+            return java.util.Optional.empty();
         }
     }
 
