@@ -1,7 +1,6 @@
 package io.longnet.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import io.longnet.demo.SampleCorpus;
 import io.longnet.job.JobOptions;
@@ -11,11 +10,8 @@ import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import io.longnet.model.ModelDirectory;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -56,48 +52,22 @@ class AtLeastOnceITCase {
             pipeline.awaitOutputs(() -> FailOnceAfterWrite.failed()
                     || pipeline.outputs().embeddings().size() >= first, "the injected failure or the first documents");
             pipeline.write(docs.subList(first, DOCUMENTS));
-            pipeline.awaitOutputs(() -> firstById(pipeline.outputs().embeddings(), EmbeddingOut::id).size() >= DOCUMENTS
-                    && firstById(pipeline.outputs().predictions(), PredictionOut::id).size() >= DOCUMENTS,
-                    "an embedding and a prediction of every document");
-            pipeline.outputs().poll(java.time.Duration.ofSeconds(1));
+            pipeline.awaitDistinctIds(DOCUMENTS);
 
             List<EmbeddingOut> embeddings = pipeline.outputs().embeddings();
             List<PredictionOut> predictions = pipeline.outputs().predictions();
             assertThat(FailOnceAfterWrite.failed()).as("a failure was injected").isTrue();
-            Map<String, EmbeddingOut> firstEmbeddings = firstById(embeddings, EmbeddingOut::id);
-            Map<String, PredictionOut> firstPredictions = firstById(predictions, PredictionOut::id);
+            List<EmbeddingOut> firstEmbeddings = ExpectedOutputs.firstOfEachId(embeddings, EmbeddingOut::id);
+            List<PredictionOut> firstPredictions = ExpectedOutputs.firstOfEachId(predictions, PredictionOut::id);
             LOG.info("{} embeddings ({} repeats), {} predictions ({} repeats) for {} documents", embeddings.size(),
                     embeddings.size() - firstEmbeddings.size(), predictions.size(),
                     predictions.size() - firstPredictions.size(), DOCUMENTS);
             assertThat(embeddings.size()).as("embeddings written again after the restart")
                     .isGreaterThan(firstEmbeddings.size());
-
-            for (EmbeddingOut repeat : embeddings) {
-                EmbeddingOut want = firstEmbeddings.get(repeat.id());
-                assertThat(List.of(repeat.stream(), repeat.firstPosition(), repeat.tokenCount(), repeat.model()))
-                        .as("coordinates of a repeat of %s", repeat.id())
-                        .isEqualTo(List.of(want.stream(), want.firstPosition(), want.tokenCount(), want.model()));
-                assertThat(repeat.vector()).as("embedding of a repeat of %s", repeat.id())
-                        .containsExactly(want.vector(), within((float) TOLERANCE));
-            }
-            for (PredictionOut repeat : predictions) {
-                PredictionOut want = firstPredictions.get(repeat.id());
-                assertThat(repeat.firstPosition()).as("position of a repeat of %s", repeat.id())
-                        .isEqualTo(want.firstPosition());
-                assertThat(repeat.meanNll()).as("meanNll of a repeat of %s", repeat.id())
-                        .isCloseTo(want.meanNll(), within(TOLERANCE));
-                assertThat(repeat.topNext()).as("top-k of a repeat of %s", repeat.id()).hasSameSizeAs(want.topNext());
-            }
-            ExpectedOutputs.assertExactlyOnceAsDecodedDirectly(model, docs, new ArrayList<>(firstEmbeddings.values()),
-                    new ArrayList<>(firstPredictions.values()), TOLERANCE);
+            ExpectedOutputs.assertRepeatsEqualTheFirst(embeddings, predictions, TOLERANCE);
+            ExpectedOutputs.assertExactlyOnceAsDecodedDirectly(model, docs, firstEmbeddings, firstPredictions,
+                    TOLERANCE);
         }
-    }
-
-    /** What a consumer that drops repeats by document id keeps: the first output of each id, in reading order. */
-    private static <T> Map<String, T> firstById(List<T> outputs, Function<T, String> id) {
-        Map<String, T> first = new LinkedHashMap<>();
-        outputs.forEach(output -> first.putIfAbsent(id.apply(output), output));
-        return first;
     }
 
     /** Fails the job once, between the heads and the embeddings sink, after an embedding was written. */
