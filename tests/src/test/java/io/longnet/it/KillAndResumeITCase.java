@@ -109,6 +109,11 @@ class KillAndResumeITCase {
                         assertEndpointsServe(webUiPort, metricsPort, CheckpointDirectory.jobId("it-kill"));
                         break;
                     }
+                    if (run == 0 && !exactlyOnce) {
+                        // At least once, outputs come before any checkpoint completes: kill once there is one to
+                        // resume from (later starts resume from one, so they always have one).
+                        awaitCompletedCheckpoint(jobDir);
+                    }
                     if (run == 1) {
                         midCheckpointKills += awaitCheckpointInProgress(jobDir) ? 1 : 0;
                     } else {
@@ -231,6 +236,15 @@ class KillAndResumeITCase {
             Thread.sleep(2);
         }
         return false;
+    }
+
+    private static void awaitCompletedCheckpoint(Path jobDir) throws InterruptedException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!Files.isDirectory(jobDir) || newestCheckpoint(jobDir, true) < 0) {
+            assertThat(System.nanoTime()).as("a completed checkpoint in %s within %s", jobDir, START_TIMEOUT)
+                    .isLessThan(deadline);
+            Thread.sleep(50);
+        }
     }
 
     /** The highest N of the chk-N directories with (or without) metadata; -1 if none. */
