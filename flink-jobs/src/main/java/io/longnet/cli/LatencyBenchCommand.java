@@ -47,7 +47,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
- * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--chunk-size C]}:
+ * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--chunk-size C]
+ * [--predictions false]}:
  * the corpus job's end-to-end latency as a consumer of its outputs sees it.
  *
  * <p>An in-process broker and the job on a local MiniCluster (RocksDB, checkpoints). A few warm-up documents per
@@ -69,7 +70,8 @@ public final class LatencyBenchCommand {
     static final String REPORTER = "longnet-bench-latency";
     /** The job options this command passes through to the job; every other is the job's default. */
     static final List<String> JOB_OPTIONS = List.of(JobOptions.DELIVERY_GUARANTEE.key(),
-            JobOptions.CHECKPOINT_INTERVAL.key(), JobOptions.FLUSH_INTERVAL.key(), JobOptions.CHUNK_SIZE.key());
+            JobOptions.CHECKPOINT_INTERVAL.key(), JobOptions.FLUSH_INTERVAL.key(), JobOptions.CHUNK_SIZE.key(),
+            JobOptions.PREDICTIONS.key());
 
     private LatencyBenchCommand() {
     }
@@ -183,7 +185,7 @@ public final class LatencyBenchCommand {
             CorpusJob.build(env, cfg, kafka.clientProperties());
             JobClient job = env.executeAsync(CorpusJob.JOB_NAME);
             try (KafkaProducer<String, byte[]> producer = producer(kafka.clientProperties());
-                    OutputArrivals arrivals = new OutputArrivals(kafka.clientProperties(), names)) {
+                    OutputArrivals arrivals = new OutputArrivals(kafka.clientProperties(), names, cfg.predictions())) {
                 Map<String, Long> sentAt = new ConcurrentHashMap<>();
                 warmUp.forEach(doc -> send(producer, names.documents(), doc, sentAt));
                 producer.flush();
@@ -216,7 +218,7 @@ public final class LatencyBenchCommand {
         System.out.printf(Locale.ROOT, "latency from each document's Kafka record timestamp to its output read by a "
                 + "%s consumer:%n", OutputArrivals.ISOLATION);
         long lastArrival = 0;
-        for (boolean predictions : List.of(true, false)) {
+        for (boolean predictions : arrivals.predictionsOn() ? List.of(true, false) : List.of(false)) {
             Map<String, Long> arrived = arrivals.arrivals(predictions);
             long[] millis = docs.stream().filter(d -> arrived.containsKey(d.id()))
                     .mapToLong(d -> arrived.get(d.id()) - sentAt.get(d.id())).toArray();
@@ -306,12 +308,15 @@ public final class LatencyBenchCommand {
 
         private final KafkaConsumer<String, byte[]> consumer;
         private final TopicNames topics;
+        private final boolean predictionsOn;
         private final Map<String, Long> predictions = new HashMap<>();
         private final Map<String, Long> embeddings = new HashMap<>();
         private int repeats;
 
-        OutputArrivals(Properties clientProps, TopicNames topics) {
+        /** @param predictionsOn whether the job writes predictions (else only embeddings are awaited) */
+        OutputArrivals(Properties clientProps, TopicNames topics, boolean predictionsOn) {
             this.topics = topics;
+            this.predictionsOn = predictionsOn;
             Properties props = new Properties();
             props.putAll(clientProps);
             props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, ISOLATION);
@@ -353,8 +358,12 @@ public final class LatencyBenchCommand {
         }
 
         long missing(List<Document> docs) {
-            return docs.stream().filter(d -> !predictions.containsKey(d.id()) || !embeddings.containsKey(d.id()))
-                    .count();
+            return docs.stream().filter(d -> (predictionsOn && !predictions.containsKey(d.id()))
+                    || !embeddings.containsKey(d.id())).count();
+        }
+
+        boolean predictionsOn() {
+            return predictionsOn;
         }
 
         Map<String, Long> arrivals(boolean ofPredictions) {

@@ -17,6 +17,7 @@ public final class Main {
             "          the corpus job (in-process Kafka, local Flink) against the bare encoder; RocksDB bytes/token",
             "  bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR] [--parallelism P]",
             "          [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--chunk-size C]",
+            "          [--predictions false]",
             "          documents at R/s through the job (in-process Kafka, local Flink); p50/p90/p99/max to each output",
             "  topics  create [--bootstrap-servers H:P] [--properties FILE] [--partitions N] [--replication R]",
             "  run     --bootstrap-servers H:P --model DIR [--parallelism N] [--config FILE] [--properties FILE]",

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class LatencyBenchCommandTest {
 
     private static final Set<String> KNOWN = Set.of("rate", "duration", "documents", "streams", "parallelism",
-            "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size");
+            "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size", "predictions");
 
     private static LatencyBenchCommand.Settings settings(String... argv) {
         return LatencyBenchCommand.settings(new Args("bench-latency", List.of(argv), KNOWN));
