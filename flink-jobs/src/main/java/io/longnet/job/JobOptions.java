@@ -102,7 +102,7 @@ public final class JobOptions {
             .enumType(Delivery.class)
             .defaultValue(Delivery.EXACTLY_ONCE)
             .withDescription("How the Kafka sinks write. exactly-once: in transactions, visible to read_committed "
-                    + "consumers when the checkpoint that covers them completes (latency >= checkpoint-interval), "
+                    + "consumers when the checkpoint that covers them completes (up to checkpoint-interval later), "
                     + "never repeated. at-least-once: written as soon as computed, without transactions; after a "
                     + "restart the outputs since the restored checkpoint come again, with the same id, position and "
                     + "values, so a consumer drops repeats by document id.");
