@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricConfig;
 import org.apache.flink.metrics.MetricGroup;
@@ -59,6 +60,18 @@ public final class CollectingReporter implements MetricReporter {
                 .filter(id -> name.test(id.substring(id.lastIndexOf('.') + 1)))
                 .sorted()
                 .toList();
+    }
+
+    /** The histograms whose name matches, by identifier (one per subtask). */
+    public static Map<String, Histogram> histograms(Predicate<String> name) {
+        Map<String, Histogram> found = new java.util.TreeMap<>();
+        METRICS.forEach((identifier, metric) -> {
+            if (metric instanceof Histogram histogram
+                    && name.test(identifier.substring(identifier.lastIndexOf('.') + 1))) {
+                found.put(identifier, histogram);
+            }
+        });
+        return found;
     }
 
     private static double value(Metric metric) {

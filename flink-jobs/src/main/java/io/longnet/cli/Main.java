@@ -21,6 +21,10 @@ public final class Main {
             "          ND4J gemm, dilated attention and streaming decoder throughput",
             "  bench-pipeline [--model DIR] [--documents N] [--chunk-size C] [--parallelism P]",
             "          the corpus job (in-process Kafka, local Flink) against the bare encoder; RocksDB bytes/token",
+            "  bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR] [--parallelism P]",
+            "          [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--chunk-size C]",
+            "          [--predictions false]",
+            "          documents at R/s through the job (in-process Kafka, local Flink); p50/p90/p99/max to each output",
             "  topics  create [--bootstrap-servers H:P] [--properties FILE] [--partitions N] [--replication R]",
             "  run     --bootstrap-servers H:P --model DIR [--parallelism N] [--config FILE] [--properties FILE]",
             "          [--fresh | --from-savepoint PATH] [--web-ui-port P] [--metrics-port P] [--job-option value ...]",
@@ -57,6 +61,7 @@ public final class Main {
                 case "eval" -> EvalCommand.run(rest);
                 case "bench" -> BenchCommand.run(rest);
                 case "bench-pipeline" -> PipelineBenchCommand.run(rest);
+                case "bench-latency" -> LatencyBenchCommand.run(rest);
                 case "topics" -> TopicsCommand.run(rest);
                 case "run" -> RunCommand.run(rest);
                 case "cluster" -> ClusterCommand.run(rest);

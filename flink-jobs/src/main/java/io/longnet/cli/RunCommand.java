@@ -58,7 +58,8 @@ public final class RunCommand {
                 .map(at -> ", written " + at + " (" + Duration.between(at, now).toSeconds() + " s ago)").orElse(""))
                 .orElse("starting fresh"
                 + (flags.fresh() ? " (--fresh)" : ": no completed checkpoint of this job in " + checkpoints.jobDir())));
-        restore.flatMap(point -> point.staleWarning(now, cfg.transactionTimeout(), cfg.checkpointInterval()))
+        restore.filter(point -> cfg.deliveryGuarantee().transactional())
+                .flatMap(point -> point.staleWarning(now, cfg.transactionTimeout(), cfg.checkpointInterval()))
                 .ifPresent(warning -> out.println("WARNING: " + warning));
         out.printf("running %s locally (parallelism %d) against %s: %s -> %s, %s, %s; checkpoints in %s%n",
                 CorpusJob.JOB_NAME, flags.parallelism(), cfg.bootstrapServers(), cfg.topics().documents(),

@@ -24,9 +24,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.StateBackendOptions;
-import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -42,7 +42,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The corpus job: documents in, one embedding and one prediction per document out, exactly once.
+ * The corpus job: documents in, one embedding and one prediction per document out, exactly once (or, with
+ * {@link JobOptions#DELIVERY_GUARANTEE} at-least-once, at once and possibly repeated, identically).
  *
  * <pre>
  * KafkaSource(documents) -> parse --bad--> KafkaSink(dead letters)
@@ -90,8 +91,11 @@ public final class CorpusJob {
     public static void build(StreamExecutionEnvironment env, JobConfig cfg, Properties kafkaClientProps, JobTaps taps) {
         ModelDirectory model = ModelCheck.validate(cfg.modelDir(), cfg.topK());
         checkHotStateMemory(cfg, model);
-        checkTransactionTimeout(cfg, kafkaClientProps);
-        LOG.info("Building {} with model {} ({}), topics {}", JOB_NAME, cfg.modelDir(), model.fingerprint(), cfg.topics());
+        if (cfg.deliveryGuarantee().transactional()) {
+            checkTransactionTimeout(cfg, kafkaClientProps);
+        }
+        LOG.info("Building {} with model {} ({}), topics {}, outputs {}", JOB_NAME, cfg.modelDir(), model.fingerprint(),
+                cfg.topics(), cfg.deliveryGuarantee());
         configureCheckpoints(env, cfg);
         env.setMaxParallelism(cfg.maxParallelism());
         // No operator keeps or changes a record after passing it on, so chained operators hand records over
@@ -214,19 +218,25 @@ public final class CorpusJob {
         };
     }
 
-    /** An exactly-once sink whose transactional ids are the job's prefix plus {@code name}. */
+    /**
+     * A sink with the job's delivery guarantee. Exactly once, its transactional ids are the job's prefix plus
+     * {@code name}. At least once, it writes each record at once and flushes at every checkpoint, so whatever a
+     * restored checkpoint covers is in Kafka and only what followed it is written again.
+     */
     static <T> KafkaSink<T> sink(JobConfig cfg, Properties kafkaClientProps, String name,
             KafkaRecordSerializationSchema<T> serializer) {
         Properties producer = new Properties();
         producer.putAll(kafkaClientProps);
-        return KafkaSink.<T>builder()
+        KafkaSinkBuilder<T> builder = KafkaSink.<T>builder()
                 .setKafkaProducerConfig(producer)
                 .setBootstrapServers(cfg.bootstrapServers())
                 .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(cfg.transactionalIdPrefix() + "-" + name)
-                .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
-                        Long.toString(cfg.transactionTimeout().toMillis()))
-                .build();
+                .setDeliveryGuarantee(cfg.deliveryGuarantee().sinkGuarantee());
+        if (cfg.deliveryGuarantee().transactional()) {
+            builder.setTransactionalIdPrefix(cfg.transactionalIdPrefix() + "-" + name)
+                    .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                            Long.toString(cfg.transactionTimeout().toMillis()));
+        }
+        return builder.build();
     }
 }

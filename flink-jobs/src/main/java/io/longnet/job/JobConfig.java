@@ -36,9 +36,10 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
  * @param maxDocumentBytes      largest accepted input record value, >= 1
  * @param groupId               the source's consumer group id
  * @param transactionalIdPrefix prefix of the sinks' transactional ids
- * @param transactionTimeout    the sinks' transaction.timeout.ms, > checkpointInterval
+ * @param transactionTimeout    the sinks' transaction.timeout.ms, > checkpointInterval when exactly once
  * @param startingOffsets       where a job without a checkpoint starts reading
  * @param encoderThreads        threads per encoder: configured, or a share of its TaskManager's cores
+ * @param deliveryGuarantee     how the sinks write: in transactions (exactly once) or at once (at least once)
  */
 public record JobConfig(
         String bootstrapServers,
@@ -60,7 +61,8 @@ public record JobConfig(
         String transactionalIdPrefix,
         Duration transactionTimeout,
         StartingOffsets startingOffsets,
-        EncoderThreads encoderThreads) {
+        EncoderThreads encoderThreads,
+        Delivery deliveryGuarantee) {
 
     static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofMillis(10);
     static final int MAX_KEY_GROUPS = KeyGroupRangeAssignment.UPPER_BOUND_MAX_PARALLELISM;
@@ -103,7 +105,10 @@ public record JobConfig(
         requireText(JobOptions.GROUP_ID, groupId);
         requireText(JobOptions.TRANSACTIONAL_ID_PREFIX, transactionalIdPrefix);
         requirePositive(JobOptions.TRANSACTION_TIMEOUT, transactionTimeout);
-        if (transactionTimeout.compareTo(checkpointInterval) <= 0) {
+        if (deliveryGuarantee == null) {
+            throw new IllegalArgumentException(JobOptions.DELIVERY_GUARANTEE.key() + " must be set");
+        }
+        if (deliveryGuarantee.transactional() && transactionTimeout.compareTo(checkpointInterval) <= 0) {
             // A transaction spans one checkpoint interval; the broker would abort it before its commit.
             throw new IllegalArgumentException(JobOptions.TRANSACTION_TIMEOUT.key() + " " + transactionTimeout.toMillis()
                     + " ms must be longer than " + JobOptions.CHECKPOINT_INTERVAL.key() + " "
@@ -159,7 +164,8 @@ public record JobConfig(
                 conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX),
                 conf.get(JobOptions.TRANSACTION_TIMEOUT),
                 conf.get(JobOptions.STARTING_OFFSETS),
-                new EncoderThreads(threads));
+                new EncoderThreads(threads),
+                conf.get(JobOptions.DELIVERY_GUARANTEE));
     }
 
     /**
@@ -186,7 +192,8 @@ public record JobConfig(
     public JobConfig withCheckpointDir(String dir) {
         return new JobConfig(bootstrapServers, topics, modelDir, chunkSize, flushInterval, pooling, topK, predictions,
                 checkpointInterval, unalignedCheckpoints, dir, hotStateMemory, maxParallelism, onModelChange,
-                maxDocumentBytes, groupId, transactionalIdPrefix, transactionTimeout, startingOffsets, encoderThreads);
+                maxDocumentBytes, groupId, transactionalIdPrefix, transactionTimeout, startingOffsets, encoderThreads,
+                deliveryGuarantee);
     }
 
     private static void requireText(ConfigOption<String> option, String value) {

@@ -94,8 +94,18 @@ public final class JobOptions {
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("checkpoint-interval")
             .durationType()
             .defaultValue(Duration.ofSeconds(10))
-            .withDescription("Checkpoint interval. Outputs become visible to read_committed consumers when the "
-                    + "checkpoint that covers them completes, so this is also the output latency.");
+            .withDescription("Checkpoint interval. With delivery-guarantee exactly-once, outputs become visible to "
+                    + "read_committed consumers when the checkpoint that covers them completes, so this is also the "
+                    + "output latency. With at-least-once it only bounds how much a restart replays.");
+
+    public static final ConfigOption<Delivery> DELIVERY_GUARANTEE = ConfigOptions.key("delivery-guarantee")
+            .enumType(Delivery.class)
+            .defaultValue(Delivery.EXACTLY_ONCE)
+            .withDescription("How the Kafka sinks write. exactly-once: in transactions, visible to read_committed "
+                    + "consumers when the checkpoint that covers them completes (up to checkpoint-interval later), "
+                    + "never repeated. at-least-once: written as soon as computed, without transactions; after a "
+                    + "restart the outputs since the restored checkpoint come again, with the same id, position and "
+                    + "values, so a consumer drops repeats by document id.");
 
     public static final ConfigOption<Boolean> UNALIGNED_CHECKPOINTS = ConfigOptions.key("unaligned-checkpoints")
             .booleanType()
@@ -126,13 +136,15 @@ public final class JobOptions {
             .stringType()
             .defaultValue("longnet-corpus")
             .withDescription("Prefix of the exactly-once sinks' transactional ids; each sink appends its own "
-                    + "suffix. Must be unique per job on the Kafka cluster and kept across restarts.");
+                    + "suffix. Must be unique per job on the Kafka cluster and kept across restarts (longnet run "
+                    + "also names the job, and so its checkpoints, by it, whatever the delivery-guarantee).");
 
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("transaction-timeout")
             .durationType()
             .defaultValue(Duration.ofMinutes(15))
             .withDescription("transaction.timeout.ms of the sinks' producers. At most the brokers' "
-                    + "transaction.max.timeout.ms (15 min by default) and well above the checkpoint interval.");
+                    + "transaction.max.timeout.ms (15 min by default) and well above the checkpoint interval. "
+                    + "Unused with delivery-guarantee at-least-once.");
 
     public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = ConfigOptions.key("starting-offsets")
             .enumType(StartingOffsets.class)
@@ -166,7 +178,7 @@ public final class JobOptions {
     public static final List<ConfigOption<?>> ALL = List.of(
             BOOTSTRAP_SERVERS, DOCUMENTS_TOPIC, EMBEDDINGS_TOPIC, PREDICTIONS_TOPIC, DEAD_LETTERS_TOPIC,
             MODEL_DIR, CHUNK_SIZE, ENCODER_THREADS, FLUSH_INTERVAL, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL,
-            UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR, HOT_STATE_MEMORY, MAX_PARALLELISM, ON_MODEL_CHANGE,
+            DELIVERY_GUARANTEE, UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR, HOT_STATE_MEMORY, MAX_PARALLELISM, ON_MODEL_CHANGE,
             MAX_DOCUMENT_BYTES, GROUP_ID, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, STARTING_OFFSETS);
 
     /** Where the source starts when the job has no checkpoint to restore from. */

@@ -7,7 +7,7 @@ import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Passes every document record on untouched, with its coordinates: parsing happens in the job, where
+ * Passes every document record on untouched, with its coordinates and timestamp: parsing happens in the job, where
  * a bad record becomes a dead letter instead of failing the source (a deserializer that throws would
  * stop the job on every restart, at the same offset, forever).
  */
@@ -17,7 +17,8 @@ public final class RawRecordDeserializer implements KafkaRecordDeserializationSc
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
-        out.collect(new RawRecord(record.topic(), record.partition(), record.offset(), record.key(), record.value()));
+        out.collect(new RawRecord(record.topic(), record.partition(), record.offset(), record.key(), record.value(),
+                record.timestamp()));
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.junit.jupiter.api.Test;
 
 class JobConfigTest {
@@ -50,6 +51,31 @@ class JobConfigTest {
         assertThat(cfg.transactionTimeout()).isEqualTo(Duration.ofMinutes(15));
         assertThat(cfg.startingOffsets()).isEqualTo(JobOptions.StartingOffsets.EARLIEST);
         assertThat(cfg.encoderThreads()).isEqualTo(EncoderThreads.perSlotShare());
+        assertThat(cfg.deliveryGuarantee()).isEqualTo(Delivery.EXACTLY_ONCE);
+    }
+
+    @Test
+    void deliveryGuaranteeTakesTheConnectorsSpellingAndMapsToTheSinkGuarantee() {
+        JobConfig atLeastOnce = JobConfig.fromMap(with("delivery-guarantee", "at-least-once"));
+        assertThat(atLeastOnce.deliveryGuarantee()).isEqualTo(Delivery.AT_LEAST_ONCE);
+        assertThat(atLeastOnce.deliveryGuarantee().sinkGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
+        assertThat(atLeastOnce.deliveryGuarantee().transactional()).isFalse();
+        assertThat(JobConfig.fromMap(with("delivery-guarantee", "Exactly-Once")).deliveryGuarantee().sinkGuarantee())
+                .isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+        assertThat(JobOptions.describe()).contains("--delivery-guarantee", "(default exactly-once)");
+        // "none" may lose outputs on a restart: not offered.
+        assertThatThrownBy(() -> JobConfig.fromMap(with("delivery-guarantee", "none")))
+                .hasMessageContaining("delivery-guarantee").hasMessageContaining("none");
+    }
+
+    @Test
+    void withoutTransactionsTheTransactionTimeoutNeedNotExceedTheCheckpointInterval() {
+        Map<String, String> options = with("delivery-guarantee", "at-least-once");
+        options.put("checkpoint-interval", "20 min");
+        assertThat(JobConfig.fromMap(options).checkpointInterval()).isEqualTo(Duration.ofMinutes(20));
+        options.put("delivery-guarantee", "exactly-once");
+        assertThatThrownBy(() -> JobConfig.fromMap(options))
+                .hasMessage("transaction-timeout 900000 ms must be longer than checkpoint-interval 1200000 ms");
     }
 
     @Test

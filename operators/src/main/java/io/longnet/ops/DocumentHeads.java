@@ -16,6 +16,8 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -36,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * (+ the parser's dead letters).
  *
  * <p>Metrics: {@code documentsEmitted} and {@code documentsFailed} (all streams) and {@code documents} per stream
- * (group {@code stream}, the first {@link #STREAM_METRICS_LIMIT} streams of a subtask).
+ * (group {@code stream}, the first {@link #STREAM_METRICS_LIMIT} streams of a subtask); histogram
+ * {@code documentLatencyMillis}: per emitted document, from its Kafka record's timestamp to the moment its outputs go
+ * to the sinks (documents without a record timestamp are not sampled).
  */
 public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChunk, EmbeddingOut> {
 
@@ -49,6 +53,9 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
     /** Streams per subtask with their own {@code documents} counter; the rest count only in the total. */
     public static final int STREAM_METRICS_LIMIT = 100;
 
+    /** Latency samples kept for the histogram's quantiles: the latest documents, at least a few seconds' worth. */
+    static final int LATENCY_WINDOW = 4096;
+
     private final Pooling pooling;
     private final int topK;
     private final boolean predictions;
@@ -58,6 +65,7 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
     private transient Counter documentsEmitted;
     private transient Counter documentsFailed;
     private transient PerStreamCounters documentsPerStream;
+    private transient Histogram documentLatencyMillis;
 
     /**
      * @param pooling how feature rows become the embedding
@@ -85,6 +93,8 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
         documentsFailed = getRuntimeContext().getMetricGroup().counter("documentsFailed");
         documentsPerStream = new PerStreamCounters(getRuntimeContext().getMetricGroup(), "documents",
                 STREAM_METRICS_LIMIT);
+        documentLatencyMillis = getRuntimeContext().getMetricGroup().histogram("documentLatencyMillis",
+                new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
     }
 
     @Override
@@ -108,6 +118,7 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
         for (DocumentResult doc : step.finished()) {
             documentsEmitted.inc();
             documentsPerStream.inc(chunk.stream());
+            recordLatency(chunk.sourceTimestampOf(doc.firstPosition()));
             out.collect(new EmbeddingOut(doc.docId(), chunk.stream(), doc.firstPosition(), doc.tokenCount(),
                     doc.embedding(), chunk.modelFingerprint()));
             if (predictions) {
@@ -120,6 +131,12 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
                     + " start of its stream's restarted context");
         }
         store(step.stillOpen(), live.stillFailing());
+    }
+
+    private void recordLatency(long sourceTimestamp) {
+        if (sourceTimestamp != DocSpan.NO_TIMESTAMP) {
+            documentLatencyMillis.update(System.currentTimeMillis() - sourceTimestamp);
+        }
     }
 
     private DocumentTracker.Step accept(EncodedChunk chunk, DocumentAccumulator open, List<DocSpan> spans) {

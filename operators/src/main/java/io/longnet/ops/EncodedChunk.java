@@ -80,6 +80,15 @@ public record EncodedChunk(
                 .map(DocTopNext::tokens);
     }
 
+    /**
+     * The source timestamp of the document starting at {@code docFirstPosition} that ends in this chunk, or
+     * {@link DocSpan#NO_TIMESTAMP}.
+     */
+    public long sourceTimestampOf(long docFirstPosition) {
+        return spans.stream().filter(s -> s.docEndsHere() && s.docFirstPosition() == docFirstPosition).findFirst()
+                .map(DocSpan::sourceTimestamp).orElse(DocSpan.NO_TIMESTAMP);
+    }
+
     /** Position one past the last row. */
     public long endPosition() {
         return firstPosition + tokenCount;

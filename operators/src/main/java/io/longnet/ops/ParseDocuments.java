@@ -61,7 +61,7 @@ public final class ParseDocuments extends ProcessFunction<RawRecord, SourcedDocu
         ParseOutcome outcome = parse(raw);
         if (outcome instanceof ParseOutcome.Valid valid) {
             documentsParsed.inc();
-            out.collect(new SourcedDocument(valid.document(), raw.partition()));
+            out.collect(new SourcedDocument(valid.document(), raw.partition(), raw.timestamp()));
         } else {
             ParseOutcome.Rejected rejected = (ParseOutcome.Rejected) outcome;
             deadLetters.inc();

@@ -8,14 +8,21 @@ import io.longnet.kafka.Document;
  *
  * @param document  the parsed document
  * @param partition the partition of the documents topic it was read from, >= 0
+ * @param timestamp its Kafka record's timestamp (epoch ms), or {@link RawRecord#NO_TIMESTAMP}: carried to the
+ *     heads, which measure each output's latency from it; never part of an output
  */
-public record SourcedDocument(Document document, int partition) {
+public record SourcedDocument(Document document, int partition, long timestamp) {
 
     public SourcedDocument {
         if (document == null || partition < 0) {
             throw new IllegalArgumentException("a sourced document needs a document and a partition >= 0, got "
                     + document + " from partition " + partition);
         }
+    }
+
+    /** A document without a record timestamp. */
+    public SourcedDocument(Document document, int partition) {
+        this(document, partition, RawRecord.NO_TIMESTAMP);
     }
 
     public String stream() {

@@ -77,7 +77,7 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Sourced
         checkPartition(ctx.getCurrentKey(), sourced);
         Document doc = sourced.document();
         StreamChunker chunker = loadChunker();
-        chunker.append(doc.id(), tokenizer.encode(doc.text()));
+        chunker.append(doc.id(), tokenizer.encode(doc.text()), sourced.timestamp());
         emit(ctx.getCurrentKey(), chunker.drainFull(), out);
         if (flushIntervalMillis == 0) {
             emit(ctx.getCurrentKey(), chunker.drainAll(), out);

@@ -2,6 +2,7 @@ package io.longnet.text;
 
 /**
  * The part of one document that lies in one chunk. The separator before a document belongs to no span.
+ * The source timestamp only serves the latency metric: it is part of no output.
  *
  * @param docId the document's id from the input record
  * @param docFirstPosition stream position of the document's first token (its separator is one before)
@@ -10,6 +11,8 @@ package io.longnet.text;
  * @param countInChunk tokens of this piece, at least 1
  * @param docStartsHere whether the document's first token is in this chunk
  * @param docEndsHere whether the document's last token is in this chunk
+ * @param sourceTimestamp the document's Kafka record timestamp (epoch ms), or {@link #NO_TIMESTAMP}: where the
+ *     heads measure its output latency from
  */
 public record DocSpan(
         String docId,
@@ -18,7 +21,11 @@ public record DocSpan(
         int offsetInChunk,
         int countInChunk,
         boolean docStartsHere,
-        boolean docEndsHere) {
+        boolean docEndsHere,
+        long sourceTimestamp) {
+
+    /** No record timestamp known (Kafka's NO_TIMESTAMP; state written before timestamps were kept). */
+    public static final long NO_TIMESTAMP = -1;
 
     public DocSpan {
         if (docId == null) {
@@ -29,6 +36,13 @@ public record DocSpan(
                     + offsetInChunk + " and countInChunk " + countInChunk + " for a document of "
                     + docTokenCount + " tokens");
         }
+    }
+
+    /** A span without a source timestamp. */
+    public DocSpan(String docId, long docFirstPosition, int docTokenCount, int offsetInChunk, int countInChunk,
+            boolean docStartsHere, boolean docEndsHere) {
+        this(docId, docFirstPosition, docTokenCount, offsetInChunk, countInChunk, docStartsHere, docEndsHere,
+                NO_TIMESTAMP);
     }
 
     /** Index within the document of this piece's first token. */

@@ -26,7 +26,9 @@ import java.util.Optional;
  */
 public final class StreamChunker {
 
-    private static final byte FORMAT_VERSION = 1;
+    /** v2 adds each pending document's source timestamp; v1 is still read (timestamps unknown). */
+    private static final byte FORMAT_VERSION = 2;
+    private static final byte FORMAT_VERSION_1 = 1;
     private static final int SEP = CorpusTokenizer.SEPARATOR_ID;
 
     private final ChunkerConfig config;
@@ -36,7 +38,7 @@ public final class StreamChunker {
     private final List<PendingDoc> docs;       // documents with tokens not yet in a chunk, in order
 
     /** A document with at least one token not yet emitted; its separator is at firstPosition - 1. */
-    private record PendingDoc(String docId, long firstPosition, int tokenCount) {
+    private record PendingDoc(String docId, long firstPosition, int tokenCount, long sourceTimestamp) {
         long endPosition() {
             return firstPosition + tokenCount;
         }
@@ -77,15 +79,23 @@ public final class StreamChunker {
         return pendingCount;
     }
 
-    /** Appends {@code SEP docTokens}. The tokens must be ordinary ids (never the separator). */
+    /** Appends {@code SEP docTokens}, without a source timestamp. */
     public void append(String docId, int[] docTokens) {
+        append(docId, docTokens, DocSpan.NO_TIMESTAMP);
+    }
+
+    /**
+     * Appends {@code SEP docTokens}. The tokens must be ordinary ids (never the separator); {@code sourceTimestamp}
+     * (the document's Kafka record timestamp, or {@link DocSpan#NO_TIMESTAMP}) goes with every span of it.
+     */
+    public void append(String docId, int[] docTokens, long sourceTimestamp) {
         checkDocument(docId, docTokens);
         long docFirstPosition = endPosition() + 1;
         ensureCapacity(pendingCount + 1 + docTokens.length);
         pending[pendingCount++] = SEP;
         System.arraycopy(docTokens, 0, pending, pendingCount, docTokens.length);
         pendingCount += docTokens.length;
-        docs.add(new PendingDoc(docId, docFirstPosition, docTokens.length));
+        docs.add(new PendingDoc(docId, docFirstPosition, docTokens.length, sourceTimestamp));
     }
 
     /** Emits chunks of C tokens (C - 1 where the cut rule applies) while at least C tokens are pending. */
@@ -165,7 +175,8 @@ public final class StreamChunker {
             long hi = Math.min(doc.endPosition(), end);
             if (lo < hi) {
                 spans.add(new DocSpan(doc.docId(), doc.firstPosition(), doc.tokenCount(),
-                        (int) (lo - first), (int) (hi - lo), doc.firstPosition() >= first, doc.endPosition() <= end));
+                        (int) (lo - first), (int) (hi - lo), doc.firstPosition() >= first, doc.endPosition() <= end,
+                        doc.sourceTimestamp()));
             }
         }
         return new Chunk(first, Arrays.copyOfRange(pending, start, start + length), spans);
@@ -191,7 +202,10 @@ public final class StreamChunker {
         }
     }
 
-    /** Format v1: version, chunk-size, nextChunkPosition, pending tokens, pending documents. */
+    /**
+     * Format v2: version, chunk-size, nextChunkPosition, pending tokens, pending documents (id, first position,
+     * token count, source timestamp). v1 lacks the timestamps.
+     */
     public byte[] toBytes() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + 4 * pendingCount + 32 * docs.size());
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -207,6 +221,7 @@ public final class StreamChunker {
                 writeString(out, doc.docId());
                 out.writeLong(doc.firstPosition());
                 out.writeInt(doc.tokenCount());
+                out.writeLong(doc.sourceTimestamp());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -238,9 +253,9 @@ public final class StreamChunker {
 
     private static StreamChunker read(DataInputStream in, ChunkerConfig override) throws IOException {
         byte version = in.readByte();
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != FORMAT_VERSION_1) {
             throw new IllegalArgumentException("StreamChunker state has format version " + version
-                    + ", this code reads version " + FORMAT_VERSION);
+                    + ", this code reads versions " + FORMAT_VERSION_1 + " and " + FORMAT_VERSION);
         }
         ChunkerConfig saved = new ChunkerConfig(in.readInt());
         long nextChunkPosition = in.readLong();
@@ -252,7 +267,8 @@ public final class StreamChunker {
         int docCount = checkCount(in, in.readInt(), 1, "pending document count");
         List<PendingDoc> docs = new ArrayList<>(docCount);
         for (int i = 0; i < docCount; i++) {
-            docs.add(new PendingDoc(readString(in), in.readLong(), in.readInt()));
+            docs.add(new PendingDoc(readString(in), in.readLong(), in.readInt(),
+                    version == FORMAT_VERSION_1 ? DocSpan.NO_TIMESTAMP : in.readLong()));
         }
         checkConsistent(nextChunkPosition, pendingCount, docs);
         return new StreamChunker(override != null ? override : saved, nextChunkPosition, pending, pendingCount, docs);

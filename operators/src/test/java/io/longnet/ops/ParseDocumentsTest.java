@@ -42,14 +42,14 @@ class ParseDocumentsTest {
                 new MockEnvironmentBuilder().setMetricGroup(metrics).build())) {
             harness.open();
             long offset = 0;
-            harness.processElement(raw(offset++, new Document("d1", "hello", "s1", 7L).toJson()), 0L);
+            harness.processElement(raw(offset++, new Document("d1", "hello", "s1", 7L).toJson(), 1_234L), 0L);
             for (byte[] value : bad.values()) {
                 harness.processElement(raw(offset++, value), 0L);
             }
             harness.processElement(raw(offset, json("{\"id\":\"d2\",\"text\":\"world\"}")), 0L);
 
             assertThat(harness.extractOutputValues()).containsExactly(
-                    new SourcedDocument(new Document("d1", "hello", "s1", 7L), PARTITION),
+                    new SourcedDocument(new Document("d1", "hello", "s1", 7L), PARTITION, 1_234L),
                     new SourcedDocument(new Document("d2", "world"), PARTITION));
             List<DeadLetter> letters = harness.getSideOutput(ParseDocuments.DEAD_LETTERS).stream()
                     .map(StreamRecord::getValue).toList();
@@ -98,6 +98,10 @@ class ParseDocumentsTest {
 
     private static RawRecord raw(long offset, byte[] value) {
         return new RawRecord("documents", PARTITION, offset, "k".getBytes(StandardCharsets.UTF_8), value);
+    }
+
+    private static RawRecord raw(long offset, byte[] value, long timestamp) {
+        return new RawRecord("documents", PARTITION, offset, "k".getBytes(StandardCharsets.UTF_8), value, timestamp);
     }
 
     private static byte[] json(String s) {

@@ -220,4 +220,28 @@ class TokenizeAndChunkTest {
                     .isEqualTo(expected);
         }
     }
+
+    /** Each document's Kafka record timestamp goes with every span of it, also when a restore cut it in two. */
+    @Test
+    void everySpanCarriesItsDocumentsRecordTimestampAcrossARestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        List<StreamChunk> chunks = new ArrayList<>();
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> first = harness().open()) {
+            first.h().setProcessingTime(0);
+            first.process(new SourcedDocument(DOCS.get(0), 0, 1_000L)); // 14 tokens: a chunk now, 6 pending
+            chunks.addAll(first.drainOutput());
+            snapshot = first.checkpoint(1);
+        }
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> second = harness().restore(snapshot)) {
+            second.h().setProcessingTime(1);
+            second.process(new SourcedDocument(DOCS.get(2), 0, 2_000L));
+            second.h().setProcessingTime(10 * FLUSH_MS);
+            chunks.addAll(second.drainOutput());
+        }
+        Map<String, List<Long>> timestamps = new LinkedHashMap<>();
+        chunks.forEach(c -> c.chunk().spans().forEach(span -> timestamps
+                .computeIfAbsent(span.docId(), id -> new ArrayList<>()).add(span.sourceTimestamp())));
+        assertThat(timestamps).containsExactly(Map.entry("a1", List.of(1_000L, 1_000L)),
+                Map.entry("a2", List.of(2_000L)));
+    }
 }

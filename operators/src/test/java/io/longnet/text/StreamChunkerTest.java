@@ -133,7 +133,7 @@ class StreamChunkerTest {
         byte[] bytes = original.toBytes();
         StreamChunker restored = StreamChunker.fromBytes(bytes);
 
-        assertThat(bytes[0]).isEqualTo((byte) 1);
+        assertThat(bytes[0]).isEqualTo((byte) 2);
         assertThat(restored.toBytes()).isEqualTo(bytes);
         assertThat(restored.nextChunkPosition()).isEqualTo(original.nextChunkPosition()).isEqualTo(5);
         assertThat(restored.pendingTokenCount()).isEqualTo(original.pendingTokenCount()).isEqualTo(6);
@@ -183,6 +183,46 @@ class StreamChunkerTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> StreamChunker.fromBytes(Arrays.copyOf(bytes, bytes.length + 1)))
                 .hasMessageContaining("trailing");
+    }
+
+    @Test
+    void everySpanOfADocumentCarriesItsSourceTimestampAcrossARestore() {
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4));
+        chunker.append("a", new int[] {1, 2, 3, 4, 5}, 1_000L);
+        chunker.append("b", new int[] {6}, 2_000L);
+        List<Chunk> chunks = new ArrayList<>(chunker.drainFull());
+        chunker = StreamChunker.fromBytes(chunker.toBytes());
+        chunks.addAll(chunker.drainAll());
+
+        assertThat(chunks.stream().flatMap(c -> c.spans().stream()).toList()).containsExactly(
+                new DocSpan("a", 1, 5, 1, 3, true, false, 1_000L),
+                new DocSpan("a", 1, 5, 0, 2, false, true, 1_000L),
+                new DocSpan("b", 7, 1, 3, 1, true, true, 2_000L));
+    }
+
+    /** State written before timestamps were kept (format 1) restores, its documents without a timestamp. */
+    @Test
+    void readsFormatOneWithoutTimestamps() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            out.writeByte(1);       // version
+            out.writeInt(8);        // chunk-size
+            out.writeLong(0);       // nextChunkPosition
+            out.writeInt(3);        // pending tokens: SEP 11 12
+            out.writeInt(SEP);
+            out.writeInt(11);
+            out.writeInt(12);
+            out.writeInt(1);        // pending documents
+            out.writeInt(1);
+            out.write('a');
+            out.writeLong(1);       // first position
+            out.writeInt(2);        // token count
+        }
+        StreamChunker restored = StreamChunker.fromBytes(bytes.toByteArray());
+
+        assertThat(restored.drainAll()).singleElement().satisfies(chunk -> assertThat(chunk.spans())
+                .containsExactly(new DocSpan("a", 1, 2, 1, 2, true, true, DocSpan.NO_TIMESTAMP)));
+        assertThat(restored.toBytes()[0]).as("written again as format 2").isEqualTo((byte) 2);
     }
 
     /** Mostly short documents, so that separators often fall on a chunk's last slot. */

@@ -8,6 +8,8 @@ import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import io.longnet.kafka.TopToken;
 import io.longnet.model.ModelDirectory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -49,6 +51,43 @@ final class ExpectedOutputs {
                 assertThat(token.probability()).as("p(%s) after %s", token.id(), actual.id())
                         .isCloseTo(want.nextProbs()[token.id()], within(tolerance));
             }
+        }
+    }
+
+    /** What a consumer that drops repeats by document id keeps: the first output of each id, in reading order. */
+    static <T> List<T> firstOfEachId(List<T> outputs, Function<T, String> id) {
+        Map<String, T> first = new LinkedHashMap<>();
+        outputs.forEach(output -> first.putIfAbsent(id.apply(output), output));
+        return new ArrayList<>(first.values());
+    }
+
+    /**
+     * Every output of an at-least-once run equals the first output of its document id: same coordinates, same
+     * values up to {@code tolerance} (a replay may cut its stream into other chunks).
+     */
+    static void assertRepeatsEqualTheFirst(List<EmbeddingOut> embeddings, List<PredictionOut> predictions,
+            double tolerance) {
+        Map<String, EmbeddingOut> firstEmbeddings = firstOfEachId(embeddings, EmbeddingOut::id).stream()
+                .collect(Collectors.toMap(EmbeddingOut::id, Function.identity()));
+        for (EmbeddingOut repeat : embeddings) {
+            EmbeddingOut want = firstEmbeddings.get(repeat.id());
+            assertThat(List.of(repeat.stream(), repeat.firstPosition(), repeat.tokenCount(), repeat.model()))
+                    .as("coordinates of a repeat of %s", repeat.id())
+                    .isEqualTo(List.of(want.stream(), want.firstPosition(), want.tokenCount(), want.model()));
+            assertThat(repeat.vector()).as("embedding of a repeat of %s", repeat.id())
+                    .containsExactly(want.vector(), within((float) tolerance));
+        }
+        Map<String, PredictionOut> firstPredictions = firstOfEachId(predictions, PredictionOut::id).stream()
+                .collect(Collectors.toMap(PredictionOut::id, Function.identity()));
+        for (PredictionOut repeat : predictions) {
+            PredictionOut want = firstPredictions.get(repeat.id());
+            assertThat(List.of(repeat.stream(), repeat.firstPosition(), repeat.tokenCount()))
+                    .as("coordinates of a repeat of %s", repeat.id())
+                    .isEqualTo(List.of(want.stream(), want.firstPosition(), want.tokenCount()));
+            assertThat(repeat.meanNll()).as("meanNll of a repeat of %s", repeat.id())
+                    .isCloseTo(want.meanNll(), within(tolerance));
+            assertThat(repeat.topNext()).extracting(TopToken::id).as("top-k of a repeat of %s", repeat.id())
+                    .containsExactlyElementsOf(want.topNext().stream().map(TopToken::id).toList());
         }
     }
 }

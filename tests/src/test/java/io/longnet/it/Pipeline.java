@@ -8,6 +8,8 @@ import io.longnet.job.JobConfig;
 import io.longnet.job.JobOptions;
 import io.longnet.kafka.Document;
 import io.longnet.kafka.EmbeddedKafka;
+import io.longnet.kafka.EmbeddingOut;
+import io.longnet.kafka.PredictionOut;
 import io.longnet.kafka.OutputReader;
 import io.longnet.kafka.TopicAdmin;
 import io.longnet.kafka.TopicNames;
@@ -157,6 +159,15 @@ final class Pipeline implements AutoCloseable {
                         && outputs().deadLetters().size() >= deadLetters,
                 documents + " embeddings" + (predictions ? " and predictions" : "") + ", " + deadLetters + " dead letters");
         // Anything extra (a duplicate) would be committed with the same checkpoint: read what is there.
+        outputs().poll(Duration.ofMillis(500));
+    }
+
+    /** Waits for an embedding and a prediction of {@code documents} distinct ids (at least once: repeats may come). */
+    void awaitDistinctIds(int documents) throws Exception {
+        awaitOutputs(() -> outputs().embeddings().stream().map(EmbeddingOut::id).distinct().count() >= documents
+                        && outputs().predictions().stream().map(PredictionOut::id).distinct().count() >= documents,
+                "an embedding and a prediction of " + documents + " documents");
+        // A repeat may still be on its way: read what is there.
         outputs().poll(Duration.ofMillis(500));
     }
 

@@ -1,0 +1,382 @@
+package io.longnet.cli;
+
+import io.longnet.bench.CollectingReporter;
+import io.longnet.bench.LatencySummary;
+import io.longnet.demo.DemoModel;
+import io.longnet.demo.SampleCorpus;
+import io.longnet.job.CorpusJob;
+import io.longnet.job.JobConfig;
+import io.longnet.job.JobOptions;
+import io.longnet.job.LocalExecution;
+import io.longnet.kafka.Document;
+import io.longnet.kafka.EmbeddedKafka;
+import io.longnet.kafka.TopicAdmin;
+import io.longnet.kafka.TopicNames;
+import io.longnet.kafka.Topics;
+import io.longnet.model.ModelDirectory;
+import io.longnet.text.CorpusTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.HistogramStatistics;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
+ * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--chunk-size C]
+ * [--predictions false]}:
+ * the corpus job's end-to-end latency as a consumer of its outputs sees it.
+ *
+ * <p>An in-process broker and the job on a local MiniCluster (RocksDB, checkpoints). A few warm-up documents per
+ * stream go first and their outputs are awaited (job start, JIT, model load). Then documents of K streams are sent
+ * at R per second, open loop (each at its own due time, whatever the job does), each record's timestamp set to its
+ * send time; a {@code read_committed} consumer of the embeddings and predictions topics notes when the first output
+ * of each document arrives. Latency = arrival - record timestamp, one clock. With {@code --rate max} all documents
+ * are sent at once: the latencies are then queueing, and the figure that counts is the throughput, the capacity.
+ */
+public final class LatencyBenchCommand {
+
+    static final String DEFAULT_RATE = "2";
+    static final int DEFAULT_DURATION_SECONDS = 60;
+    static final int DEFAULT_MAX_RATE_DOCUMENTS = 300;
+    static final int DEFAULT_STREAMS = 3;
+    static final int WARM_UP_PER_STREAM = 3;
+    /** How long outputs are awaited after the last document was sent. */
+    static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(3);
+    static final String REPORTER = "longnet-bench-latency";
+    /** The job options this command passes through to the job; every other is the job's default. */
+    static final List<String> JOB_OPTIONS = List.of(JobOptions.DELIVERY_GUARANTEE.key(),
+            JobOptions.CHECKPOINT_INTERVAL.key(), JobOptions.FLUSH_INTERVAL.key(), JobOptions.CHUNK_SIZE.key(),
+            JobOptions.PREDICTIONS.key());
+
+    private LatencyBenchCommand() {
+    }
+
+    /** @param rate documents per second, or infinity for as fast as the producer sends */
+    record Settings(double rate, int documents, int streams, int parallelism, Map<String, String> jobOptions) {
+        Settings {
+            if (!(rate > 0) || documents < 1 || streams < 1 || parallelism < 1) {
+                throw new IllegalArgumentException("bench-latency: rate, documents, streams and parallelism must be "
+                        + "positive, got rate " + rate + ", documents " + documents + ", streams " + streams
+                        + ", parallelism " + parallelism);
+            }
+            jobOptions = Map.copyOf(jobOptions);
+        }
+
+        boolean maxRate() {
+            return Double.isInfinite(rate);
+        }
+    }
+
+    public static void run(List<String> argv) throws Exception {
+        Set<String> known = new java.util.HashSet<>(Set.of("model", "rate", "duration", "documents", "streams",
+                "parallelism"));
+        known.addAll(JOB_OPTIONS);
+        Args args = new Args("bench-latency", argv, known);
+        Settings settings = settings(args);
+        Path work = Files.createTempDirectory("longnet-bench-latency-");
+        try {
+            ModelDirectory model = args.has("model") ? ModelDirectory.load(Path.of(args.required("model")))
+                    : DemoModel.writeUntrained(work.resolve("untrained-model"));
+            run(model, settings, work);
+        } finally {
+            DemoCommand.deleteRecursively(work);
+        }
+    }
+
+    static Settings settings(Args args) {
+        String rateText = args.optional("rate", DEFAULT_RATE);
+        double rate;
+        if (rateText.equals("max")) {
+            rate = Double.POSITIVE_INFINITY;
+        } else {
+            try {
+                rate = Double.parseDouble(rateText);
+            } catch (NumberFormatException e) {
+                throw new Args.UsageException("bench-latency: --rate must be documents per second or max, got \""
+                        + rateText + "\"");
+            }
+            if (!(rate > 0) || Double.isInfinite(rate)) {
+                throw new Args.UsageException("bench-latency: --rate must be positive, got " + rateText);
+            }
+        }
+        int documents;
+        if (Double.isInfinite(rate)) {
+            documents = args.positiveInt("documents", DEFAULT_MAX_RATE_DOCUMENTS);
+        } else if (args.has("documents")) {
+            documents = args.positiveInt("documents", 1);
+        } else {
+            documents = (int) Math.ceil(rate * args.positiveInt("duration", DEFAULT_DURATION_SECONDS));
+        }
+        Map<String, String> jobOptions = new HashMap<>();
+        JOB_OPTIONS.forEach(key -> {
+            if (args.has(key)) {
+                jobOptions.put(key, args.required(key));
+            }
+        });
+        return new Settings(rate, documents, args.positiveInt("streams", DEFAULT_STREAMS),
+                args.positiveInt("parallelism", 1), jobOptions);
+    }
+
+    /** {@code count} documents of the sample corpus's texts, round robin over {@code streams} streams. */
+    static List<Document> documents(String idPrefix, int count, int streams, int offset) {
+        List<Document> texts = SampleCorpus.documents(offset + count);
+        List<Document> docs = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            String stream = "stream-" + (i % streams);
+            docs.add(new Document(String.format(Locale.ROOT, "%s-%06d", idPrefix, i), texts.get(offset + i).text(),
+                    stream, null));
+        }
+        return docs;
+    }
+
+    private static void run(ModelDirectory model, Settings settings, Path work) throws Exception {
+        List<Document> warmUp = documents("warm-up", WARM_UP_PER_STREAM * settings.streams(), settings.streams(), 0);
+        List<Document> docs = documents("bench", settings.documents(), settings.streams(), warmUp.size());
+        CorpusTokenizer tokenizer = CorpusTokenizer.cl100k();
+        long tokens = docs.stream().mapToLong(d -> tokenizer.encode(d.text()).length + 1L).sum(); // + separator
+
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            TopicNames names = TopicNames.defaults();
+            TopicAdmin.createAll(kafka.clientProperties(), Topics.specs(names, 2, 1));
+            Map<String, String> options = new HashMap<>(settings.jobOptions());
+            options.put(JobOptions.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers());
+            options.put(JobOptions.MODEL_DIR.key(), model.dir().toString());
+            options.put(JobOptions.CHECKPOINT_DIR.key(), work.resolve("checkpoints").toUri().toString());
+            JobConfig cfg = JobConfig.fromMap(options);
+            loadAverage().ifPresent(load -> System.out.println("load average at the start (1, 5, 15 min): " + load));
+            System.out.printf(Locale.ROOT, "bench-latency: model %s (E=%d, %d layers), %d streams, %s, %d documents "
+                            + "(%,d tokens with separators); delivery-guarantee %s, checkpoint-interval %d ms, "
+                            + "flush-interval %d ms, chunk-size %d, parallelism %d%n",
+                    model.fingerprint(), model.config().embedDim(), model.config().layers(), settings.streams(),
+                    settings.maxRate() ? "all at once (--rate max)"
+                            : String.format(Locale.ROOT, "%.2f documents/s", settings.rate()),
+                    docs.size(), tokens, cfg.deliveryGuarantee(), cfg.checkpointInterval().toMillis(),
+                    cfg.flushInterval().toMillis(), cfg.chunkSize(), settings.parallelism());
+
+            Configuration cluster = new Configuration();
+            cluster.setString("metrics.reporter." + REPORTER + ".factory.class",
+                    CollectingReporter.Factory.class.getName());
+            StreamExecutionEnvironment env = LocalExecution.environment(settings.parallelism(), cluster);
+            CorpusJob.build(env, cfg, kafka.clientProperties());
+            JobClient job = env.executeAsync(CorpusJob.JOB_NAME);
+            try (KafkaProducer<String, byte[]> producer = producer(kafka.clientProperties());
+                    OutputArrivals arrivals = new OutputArrivals(kafka.clientProperties(), names, cfg.predictions())) {
+                Map<String, Long> sentAt = new ConcurrentHashMap<>();
+                warmUp.forEach(doc -> send(producer, names.documents(), doc, sentAt));
+                producer.flush();
+                arrivals.await(warmUp, DRAIN_TIMEOUT, job);
+                System.out.printf(Locale.ROOT, "warm-up: %d documents out; sending %d documents%n", warmUp.size(),
+                        docs.size());
+
+                Thread sender = new Thread(() -> sendAtRate(producer, names.documents(), docs, settings.rate(),
+                        sentAt), "bench-latency-sender");
+                long start = System.currentTimeMillis();
+                sender.start();
+                long sendSeconds = settings.maxRate() ? 0 : (long) Math.ceil(docs.size() / settings.rate());
+                boolean complete = arrivals.await(docs, Duration.ofSeconds(sendSeconds).plus(DRAIN_TIMEOUT), job);
+                sender.join();
+                report(arrivals, docs, sentAt, tokens, start, settings);
+                loadAverage().ifPresent(load -> System.out.println("load average at the end (1, 5, 15 min; other "
+                        + "processes count too): " + load));
+                if (!complete) {
+                    throw new IllegalStateException("not every document's outputs arrived within " + DRAIN_TIMEOUT
+                            + " of the last send: " + arrivals.missing(docs) + " missing");
+                }
+            } finally {
+                job.cancel().get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static void report(OutputArrivals arrivals, List<Document> docs, Map<String, Long> sentAt, long tokens,
+            long start, Settings settings) {
+        System.out.printf(Locale.ROOT, "latency from each document's Kafka record timestamp to its output read by a "
+                + "%s consumer:%n", OutputArrivals.ISOLATION);
+        long lastArrival = 0;
+        for (boolean predictions : arrivals.predictionsOn() ? List.of(true, false) : List.of(false)) {
+            Map<String, Long> arrived = arrivals.arrivals(predictions);
+            long[] millis = docs.stream().filter(d -> arrived.containsKey(d.id()))
+                    .mapToLong(d -> arrived.get(d.id()) - sentAt.get(d.id())).toArray();
+            lastArrival = Math.max(lastArrival, arrived.values().stream().mapToLong(Long::longValue).max().orElse(0));
+            System.out.printf(Locale.ROOT, "  %-11s %s%n", predictions ? "predictions" : "embeddings",
+                    millis.length == 0 ? "none arrived" : LatencySummary.of(millis).format());
+        }
+        System.out.printf(Locale.ROOT, "  repeats read (same document id again): %d%n", arrivals.repeats());
+        double seconds = (lastArrival - start) / 1000.0;
+        System.out.printf(Locale.ROOT, "throughput, first send to last output: %.2f documents/s, %,.0f tokens/s "
+                + "(%.1f s)%s%n", docs.size() / seconds, tokens / seconds, seconds,
+                settings.maxRate() ? ": the job's capacity at these settings" : "");
+        Map<String, Histogram> chunkTimes = CollectingReporter.histograms("chunkLatencyMillis"::equals);
+        long chunks = chunkTimes.values().stream().mapToLong(Histogram::getCount).sum();
+        System.out.printf(Locale.ROOT, "encoders: %d chunks, %.0f tokens per chunk (warm-up included)%n", chunks,
+                CollectingReporter.sum("tokensEncoded"::equals) / Math.max(1, chunks));
+        for (Map.Entry<String, Histogram> e : chunkTimes.entrySet()) {
+            HistogramStatistics stats = e.getValue().getStatistics();
+            System.out.printf(Locale.ROOT, "  encoder subtask %s: time per chunk p50 %.0f ms, p99 %.0f ms%n",
+                    subtask(e.getKey()), stats.getQuantile(0.5), stats.getQuantile(0.99));
+        }
+        for (Map.Entry<String, Histogram> e : CollectingReporter.histograms("documentLatencyMillis"::equals)
+                .entrySet()) {
+            HistogramStatistics stats = e.getValue().getStatistics();
+            System.out.printf(Locale.ROOT, "job metric documentLatencyMillis (record timestamp to the heads' emission, "
+                            + "warm-up included), subtask %s: p50 %.0f ms, p99 %.0f ms, max %d ms over %d documents%n",
+                    subtask(e.getKey()), stats.getQuantile(0.5), stats.getQuantile(0.99), stats.getMax(),
+                    e.getValue().getCount());
+        }
+    }
+
+    /** The machine's load averages, where Linux tells them: a shared machine's noise, printed with the figures. */
+    static java.util.Optional<String> loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return java.util.Optional.of(String.join(" ", List.of(fields).subList(0, Math.min(3, fields.length))));
+        } catch (java.io.IOException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** The subtask index in a metric identifier {@code host.taskmanager.tm.job.operator.SUBTASK.name}. */
+    private static String subtask(String identifier) {
+        String[] parts = identifier.split("\\.");
+        return parts.length >= 2 ? parts[parts.length - 2] : identifier;
+    }
+
+    private static KafkaProducer<String, byte[]> producer(Properties clientProps) {
+        Properties props = new Properties();
+        props.putAll(clientProps);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "0"); // each document goes out when it is due
+        return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** Sends {@code doc} keyed by its stream, its record timestamp the send time, noted in {@code sentAt}. */
+    private static void send(KafkaProducer<String, byte[]> producer, String topic, Document doc,
+            Map<String, Long> sentAt) {
+        long now = System.currentTimeMillis();
+        sentAt.put(doc.id(), now);
+        producer.send(new ProducerRecord<>(topic, null, now, doc.stream(), doc.toJson()));
+    }
+
+    /** Open loop: document i goes out at start + i / rate, however late the outputs are. */
+    private static void sendAtRate(KafkaProducer<String, byte[]> producer, String topic, List<Document> docs,
+            double rate, Map<String, Long> sentAt) {
+        long start = System.nanoTime();
+        for (int i = 0; i < docs.size(); i++) {
+            if (!Double.isInfinite(rate)) {
+                long due = start + (long) (i * 1e9 / rate);
+                for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                    LockSupport.parkNanos(wait);
+                }
+            }
+            send(producer, topic, docs.get(i), sentAt);
+        }
+        producer.flush();
+    }
+
+    /**
+     * A consumer of the embeddings and predictions topics from their start that notes when the first output of each
+     * document id arrived (wall clock, ms) and counts repeats. Output records are keyed by document id.
+     */
+    static final class OutputArrivals implements AutoCloseable {
+        static final String ISOLATION = "read_committed";
+
+        private final KafkaConsumer<String, byte[]> consumer;
+        private final TopicNames topics;
+        private final boolean predictionsOn;
+        private final Map<String, Long> predictions = new HashMap<>();
+        private final Map<String, Long> embeddings = new HashMap<>();
+        private int repeats;
+
+        /** @param predictionsOn whether the job writes predictions (else only embeddings are awaited) */
+        OutputArrivals(Properties clientProps, TopicNames topics, boolean predictionsOn) {
+            this.topics = topics;
+            this.predictionsOn = predictionsOn;
+            Properties props = new Properties();
+            props.putAll(clientProps);
+            props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, ISOLATION);
+            props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10"); // an output is noted when it is readable
+            consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : List.of(topics.embeddings(), topics.predictions())) {
+                consumer.partitionsFor(topic, Duration.ofSeconds(30))
+                        .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+        }
+
+        /** Reads until both outputs of every document arrived; false if {@code timeout} passed first. */
+        boolean await(List<Document> docs, Duration timeout, JobClient job) throws Exception {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (missing(docs) > 0) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                if (job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                    throw new IllegalStateException("the job ended: " + job.getJobStatus().get());
+                }
+                poll();
+            }
+            return true;
+        }
+
+        private void poll() {
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+                long now = System.currentTimeMillis();
+                Map<String, Long> arrived = record.topic().equals(topics.predictions()) ? predictions : embeddings;
+                if (arrived.putIfAbsent(record.key(), now) != null) {
+                    repeats++;
+                }
+            }
+        }
+
+        long missing(List<Document> docs) {
+            return docs.stream().filter(d -> (predictionsOn && !predictions.containsKey(d.id()))
+                    || !embeddings.containsKey(d.id())).count();
+        }
+
+        boolean predictionsOn() {
+            return predictionsOn;
+        }
+
+        Map<String, Long> arrivals(boolean ofPredictions) {
+            return ofPredictions ? predictions : embeddings;
+        }
+
+        int repeats() {
+            return repeats;
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.longnet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.longnet.kafka.Document;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class LatencyBenchCommandTest {
+
+    private static final Set<String> KNOWN = Set.of("rate", "duration", "documents", "streams", "parallelism",
+            "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size", "predictions");
+
+    private static LatencyBenchCommand.Settings settings(String... argv) {
+        return LatencyBenchCommand.settings(new Args("bench-latency", List.of(argv), KNOWN));
+    }
+
+    @Test
+    void aRateRunsForItsDurationAndMaxSendsAFixedNumberAtOnce() {
+        LatencyBenchCommand.Settings defaults = settings();
+        assertThat(defaults.rate()).isEqualTo(2.0);
+        assertThat(defaults.documents()).isEqualTo(120);
+        assertThat(defaults.streams()).isEqualTo(3);
+        assertThat(defaults.jobOptions()).isEmpty();
+
+        assertThat(settings("--rate", "2.5", "--duration", "10").documents()).isEqualTo(25);
+        assertThat(settings("--rate", "2.5", "--documents", "7").documents()).isEqualTo(7);
+        LatencyBenchCommand.Settings max = settings("--rate", "max");
+        assertThat(max.maxRate()).isTrue();
+        assertThat(max.documents()).isEqualTo(300);
+
+        assertThat(settings("--delivery-guarantee", "at-least-once", "--checkpoint-interval", "1 s").jobOptions())
+                .isEqualTo(Map.of("delivery-guarantee", "at-least-once", "checkpoint-interval", "1 s"));
+    }
+
+    @Test
+    void badRatesAreUsageErrorsNamingTheFlag() {
+        assertThatThrownBy(() -> settings("--rate", "fast"))
+                .hasMessage("bench-latency: --rate must be documents per second or max, got \"fast\"");
+        assertThatThrownBy(() -> settings("--rate", "0")).hasMessage("bench-latency: --rate must be positive, got 0");
+        assertThatThrownBy(() -> settings("--rate", "-3")).hasMessageContaining("--rate must be positive");
+        assertThatThrownBy(() -> settings("--streams", "0")).hasMessageContaining("--streams must be a positive");
+    }
+
+    @Test
+    void documentsGoRoundRobinOverTheStreamsWithTheirOwnIds() {
+        List<Document> docs = LatencyBenchCommand.documents("bench", 5, 2, 3);
+        assertThat(docs).extracting(Document::id)
+                .containsExactly("bench-000000", "bench-000001", "bench-000002", "bench-000003", "bench-000004");
+        assertThat(docs).extracting(Document::stream)
+                .containsExactly("stream-0", "stream-1", "stream-0", "stream-1", "stream-0");
+        assertThat(docs).allSatisfy(d -> assertThat(d.text()).isNotBlank());
+    }
+}

@@ -1,0 +1,40 @@
+package io.longnet.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.longnet.cli.LatencyBenchCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code longnet bench-latency} as the README shows it, small: it runs the job against its own in-process broker
+ * and prints a latency line per output topic with every document counted. The figures themselves are the
+ * benchmark's business, not this test's.
+ */
+class LatencyBenchITCase {
+
+    @Test
+    void printsTheLatencyOfEveryDocumentsOutputs() throws Exception {
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            // Throws when not every document's outputs arrive.
+            LatencyBenchCommand.run(List.of("--rate", "10", "--documents", "12", "--streams", "2",
+                    "--delivery-guarantee", "at-least-once", "--checkpoint-interval", "1 s",
+                    "--flush-interval", "100 ms"));
+        } finally {
+            System.setOut(old);
+        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertThat(printed).contains("delivery-guarantee at-least-once, checkpoint-interval 1000 ms",
+                "by a read_committed consumer", "repeats read (same document id again): 0");
+        assertThat(printed).containsPattern("predictions +p50 +[0-9,]+ ms +p90 +[0-9,]+ ms +p99 +[0-9,]+ ms +max +[0-9,]+ "
+                + "ms +\\(12 outputs\\)");
+        assertThat(printed).containsPattern("embeddings +p50 .*\\(12 outputs\\)");
+        assertThat(printed).containsPattern("job metric documentLatencyMillis .* over 1[0-9] documents");
+    }
+}
