@@ -29,12 +29,12 @@ public final class TrainCommand {
             + "[--steps 1000] [--batch 4] [--chunk 4096] [--accumulate 1] [--lr 1e-3] [--min-lr 1e-4] [--warmup 50] "
             + "[--weight-decay 0.1] [--clip 1.0] [--beta1 0.9] [--beta2 0.95] [--checkpoint-every 50] "
             + "[--eval-every 100] [--eval-tokens 8192] [--eval-packages 8] [--held-out java.util.concurrent,java.time]"
-            + " [--extensions .java] [--threads N] [--log-seconds 10]";
+            + " [--extensions .java] [--threads N] [--log-seconds 10] [--dtype f32|bf16]";
 
     private static final Set<String> FLAGS = Set.of("data", "out", "config", "model", "seed", "steps", "batch",
             "chunk", "accumulate", "lr", "min-lr", "warmup", "weight-decay", "clip", "beta1", "beta2",
             "checkpoint-every", "eval-every", "eval-tokens", "eval-packages", "held-out", "extensions", "threads",
-            "log-seconds");
+            "log-seconds", "dtype");
 
     private TrainCommand() {
     }
@@ -76,10 +76,16 @@ public final class TrainCommand {
                 args.positiveInt("eval-tokens", 8192),
                 (int) args.longValue("eval-packages", 8),
                 args.doubleValue("log-seconds", 10));
+        String dtype = args.optional("dtype", "f32");
+        if (!dtype.equals("f32") && !dtype.equals("bf16")) {
+            throw new Args.UsageException("train: --dtype must be f32 or bf16, got " + dtype);
+        }
+        boolean bf16 = dtype.equals("bf16");
         Trainer trainer = new Trainer(config, tokenizer, System.out);
         Trainer.Summary summary = trainer.run(initial);
         Path modelDir = config.out().resolve("model");
-        ModelDirectory.save(modelDir, summary.weights().toWeights());
+        Files.createDirectories(modelDir);
+        summary.weights().toWeights().save(modelDir.resolve(ModelDirectory.WEIGHTS_FILE), bf16);
         Files.writeString(modelDir.resolve(ModelDirectory.CONFIG_FILE),
                 ModelConfigJson.toJson(model, tokenizer.jsonName()));
         Path curve = config.out().resolve("loss.png");

@@ -2,8 +2,11 @@ package io.longnet.io;
 
 import java.util.Arrays;
 
-/** A tensor to write: F32 from {@code floats} or I64 from {@code longs}, row-major in {@code shape}. */
-public record NamedTensor(String name, long[] shape, float[] floats, long[] longs) {
+/**
+ * A tensor to write, row-major in {@code shape}: {@code floats} stored as F32 or, with {@code bf16}, rounded to
+ * BF16 (nearest, ties to even); or I64 from {@code longs}.
+ */
+public record NamedTensor(String name, long[] shape, float[] floats, long[] longs, boolean bf16) {
 
     public NamedTensor {
         if ((floats == null) == (longs == null)) {
@@ -24,14 +27,18 @@ public record NamedTensor(String name, long[] shape, float[] floats, long[] long
     }
 
     public static NamedTensor f32(String name, float[] data, long... shape) {
-        return new NamedTensor(name, shape, data, null);
+        return new NamedTensor(name, shape, data, null, false);
+    }
+
+    public static NamedTensor bf16(String name, float[] data, long... shape) {
+        return new NamedTensor(name, shape, data, null, true);
     }
 
     public static NamedTensor i64(String name, long[] data, long... shape) {
-        return new NamedTensor(name, shape, null, data);
+        return new NamedTensor(name, shape, null, data, false);
     }
 
     public DType dtype() {
-        return floats != null ? DType.F32 : DType.I64;
+        return floats == null ? DType.I64 : bf16 ? DType.BF16 : DType.F32;
     }
 }

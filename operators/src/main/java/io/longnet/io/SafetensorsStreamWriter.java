@@ -23,12 +23,12 @@ import java.util.Map;
  */
 public final class SafetensorsStreamWriter implements AutoCloseable {
 
-    /** One tensor of the file: F32 or I64, row-major {@code shape}. */
+    /** One tensor of the file: F32, BF16 or I64, row-major {@code shape}. */
     public record Entry(String name, DType dtype, long[] shape) {
 
         public Entry {
-            if (dtype != DType.F32 && dtype != DType.I64) {
-                throw new IllegalArgumentException("tensor " + name + ": only F32 and I64 are written, got " + dtype);
+            if (dtype == DType.F16) {
+                throw new IllegalArgumentException("tensor " + name + ": only F32, BF16 and I64 are written, got " + dtype);
             }
             shape = shape.clone();
             for (long d : shape) {
@@ -108,6 +108,31 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
             writeAt(block, at + done * 4L);
             done += n;
         }
+    }
+
+    /** Appends {@code values[from, from + count)}, rounded to nearest BF16 (ties to even), to BF16 tensor {@code name}. */
+    public void appendBf16(String name, float[] values, int from, int count) throws IOException {
+        long at = reserve(name, DType.BF16, count);
+        for (int done = 0; done < count; ) {
+            int n = Math.min(count - done, BLOCK_BYTES / 2);
+            block.clear();
+            java.nio.ShortBuffer shorts = block.asShortBuffer();
+            for (int i = 0; i < n; i++) {
+                shorts.put(i, toBf16(values[from + done + i]));
+            }
+            block.limit(n * 2);
+            writeAt(block, at + done * 2L);
+            done += n;
+        }
+    }
+
+    /** The BF16 nearest to x (ties to even); NaN stays a quiet NaN. */
+    static short toBf16(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        if (Float.isNaN(x)) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
     }
 
     /** Appends {@code values[from, from + count)} to I64 tensor {@code name}. */

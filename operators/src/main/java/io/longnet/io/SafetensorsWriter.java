@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** Writes tensors (F32 or I64) held in memory as a safetensors file, in the given order, header padded to 8 bytes. */
+/** Writes tensors (F32, BF16 or I64) held in memory as a safetensors file, in the given order, header padded to 8 bytes. */
 public final class SafetensorsWriter {
 
     private SafetensorsWriter() {
@@ -16,7 +16,9 @@ public final class SafetensorsWriter {
                 .map(t -> new SafetensorsStreamWriter.Entry(t.name(), t.dtype(), t.shape())).toList();
         try (SafetensorsStreamWriter out = SafetensorsStreamWriter.create(path, entries, metadata)) {
             for (NamedTensor t : tensors) {
-                if (t.floats() != null) {
+                if (t.bf16()) {
+                    out.appendBf16(t.name(), t.floats(), 0, t.floats().length);
+                } else if (t.floats() != null) {
                     out.append(t.name(), t.floats(), 0, t.floats().length);
                 } else {
                     out.append(t.name(), t.longs(), 0, t.longs().length);

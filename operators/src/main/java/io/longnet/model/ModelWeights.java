@@ -92,10 +92,17 @@ public final class ModelWeights {
     }
 
     public void save(Path file) throws IOException {
+        save(file, false);
+    }
+
+    /** Writes the tensors as F32, or with {@code bf16} rounded to BF16 (half the bytes; what models/ ships). */
+    public void save(Path file, boolean bf16) throws IOException {
         WeightLayout layout = WeightLayout.of(config);
         List<NamedTensor> out = new ArrayList<>();
         for (Map.Entry<String, float[]> e : tensors.entrySet()) {
-            out.add(NamedTensor.f32(e.getKey(), e.getValue(), layout.shapes().get(e.getKey())));
+            long[] shape = layout.shapes().get(e.getKey());
+            out.add(bf16 ? NamedTensor.bf16(e.getKey(), e.getValue(), shape)
+                    : NamedTensor.f32(e.getKey(), e.getValue(), shape));
         }
         SafetensorsWriter.write(file, out, Map.of("format", "pt"));
     }

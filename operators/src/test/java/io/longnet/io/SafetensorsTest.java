@@ -28,6 +28,23 @@ class SafetensorsTest {
     Path dir;
 
     @Test
+    void bf16IsWrittenRoundedToNearestEvenAndReadBack() throws Exception {
+        float[] values = {1f, -2.5f, 1.00390625f, 1.01171875f, 3.14159265f, 1e-30f, Float.NaN,
+                Float.NEGATIVE_INFINITY, 65504f};
+        // 1 + 2^-8 is a tie between 1 and 1 + 2^-7: even mantissa, 1; 1 + 3 * 2^-8 ties up to 1 + 2^-6
+        float[] expected = {1f, -2.5f, 1f, 1.015625f, 3.140625f, Float.intBitsToFloat(
+                (Float.floatToRawIntBits(1e-30f) + 0x7FFF + ((Float.floatToRawIntBits(1e-30f) >>> 16) & 1)) & 0xFFFF0000),
+                Float.NaN, Float.NEGATIVE_INFINITY, 65536f};
+        Path file = dir.resolve("bf16.safetensors");
+        SafetensorsWriter.write(file, java.util.List.of(NamedTensor.bf16("x", values, 3, 3)), java.util.Map.of());
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            assertThat(st.info("x").dtype()).isEqualTo(DType.BF16);
+            assertThat(st.readFloats("x")).containsExactly(expected);
+        }
+        assertThat(java.nio.file.Files.size(file)).isLessThan(8 + 200 + 9 * 4);
+    }
+
+    @Test
     void f32AndI64RoundTrip() throws Exception {
         Path file = dir.resolve("t.safetensors");
         SafetensorsWriter.write(file, List.of(
