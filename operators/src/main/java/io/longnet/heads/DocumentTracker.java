@@ -105,15 +105,18 @@ public final class DocumentTracker {
 
     /**
      * The documents of a chunk that could not be encoded: the open document (the chunk continues it, or
-     * chunks were lost), and every document with a span in the chunk.
+     * chunks were lost), and every document with a span in the chunk that had not already failed.
+     *
+     * @param live the chunk after {@link #skipFailing}: a document that failed earlier stays failing when the
+     *     chunk lies wholly inside it (it has no span left here), so its tail is skipped and not failed again
      */
-    public static Failure fail(DocumentAccumulator open, List<DocSpan> spans) {
+    public static Failure fail(DocumentAccumulator open, Skipped live) {
         List<FailedDocument> failed = new ArrayList<>();
         if (open != null) {
             failed.add(new FailedDocument(open.docId(), open.firstPosition(), open.tokenCount()));
         }
-        Long stillFailing = null;
-        for (DocSpan span : spans) {
+        Long stillFailing = live.stillFailing();
+        for (DocSpan span : live.spans()) {
             boolean continuesOpen = open != null && !span.docStartsHere()
                     && span.docFirstPosition() == open.firstPosition();
             if (!continuesOpen) {

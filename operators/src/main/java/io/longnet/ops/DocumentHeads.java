@@ -93,7 +93,7 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
         byte[] bytes = openDocument.value();
         DocumentAccumulator open = bytes == null ? null : DocumentAccumulator.fromBytes(bytes);
         if (chunk.isFailed()) {
-            fail(chunk, ctx, DocumentTracker.fail(open, live.spans()), chunk.failure());
+            fail(chunk, ctx, DocumentTracker.fail(open, live), chunk.failure());
             return;
         }
         DocumentTracker.Step step;
@@ -102,7 +102,7 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
         } catch (RuntimeException e) {
             LOG.warn("Stream '{}': the document heads failed on the chunk at position {}; its documents go to the "
                     + "dead letters", chunk.stream(), chunk.firstPosition(), e);
-            fail(chunk, ctx, DocumentTracker.fail(open, live.spans()), "document heads: " + e.getMessage());
+            fail(chunk, ctx, DocumentTracker.fail(open, live), "document heads: " + e.getMessage());
             return;
         }
         for (DocumentResult doc : step.finished()) {

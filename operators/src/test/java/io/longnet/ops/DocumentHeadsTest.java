@@ -134,6 +134,28 @@ class DocumentHeadsTest {
         }
     }
 
+    /**
+     * Stream {@code SEP d d d d d d d d SEP e}: chunks [0, 3) and [3, 6) fail, the second wholly inside "d";
+     * the healthy chunk [6, 11) holds the tail of "d" and all of "e". "d" is dead-lettered once, "e" comes out.
+     */
+    @Test
+    void aDocumentOverTwoFailedChunksFailsOnceAndItsNeighbourIsKept() throws Exception {
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
+            h.process(EncodedChunk.failed("S", 0, 3, 2, List.of(new DocSpan("d", 1, 8, 1, 2, true, false)), "fp",
+                    "encoder: NaN"));
+            h.process(EncodedChunk.failed("S", 3, 3, 2, List.of(new DocSpan("d", 1, 8, 0, 3, false, false)), "fp",
+                    "encoder: NaN"));
+            h.process(chunk("S", 6, 5, List.of(new DocSpan("d", 1, 8, 0, 3, false, true),
+                    new DocSpan("e", 10, 1, 4, 1, true, true)),
+                    List.of(new DocTopNext(1, TOP_X), new DocTopNext(10, TOP_Y)), true));
+            assertThat(failures(h)).containsExactly(new DocumentFailure("d", "S", 1, 8, "encoder: NaN", "fp"));
+            assertThat(h.drainOutput()).containsExactly(new EmbeddingOut("e", "S", 10, 1, new float[] {10, 100},
+                    "fp"));
+            assertThat(h.counter("documentsFailed")).isEqualTo(1);
+            assertThat(h.counter("documentsEmitted")).isEqualTo(1);
+        }
+    }
+
     /** After a context restart at 7 the token there has no score: a one-token document there fails alone. */
     @Test
     void aDocumentWithNoScoredTokenFails() throws Exception {
