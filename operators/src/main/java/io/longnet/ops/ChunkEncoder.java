@@ -114,9 +114,10 @@ public final class ChunkEncoder {
     /** Runs the chunk through the stream's decoder and advances it; the chunk must start where the stream is. */
     public EncodedChunk encode(String stream, EncoderStream state, Chunk chunk) {
         if (chunk.firstPosition() != state.position()) {
-            throw new IllegalStateException("stream '" + stream + "' got a chunk at position " + chunk.firstPosition()
-                    + " but its decoder is at position " + state.position()
-                    + ": decoder state was lost or chunks were reordered or replayed");
+            throw new StreamStateLost("stream '" + stream + "' got a chunk at position " + chunk.firstPosition()
+                    + " but its encoder state is at position " + state.position() + ": the encoder's state was lost "
+                    + "or does not belong to this checkpoint (the tokenizer's and the encoder's state must come from "
+                    + "one checkpoint)");
         }
         int n = chunk.length();
         float[] previousRow = state.lastFeaturesRef(); // [E] or null

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -32,6 +33,7 @@ import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -53,7 +55,10 @@ import org.slf4j.LoggerFactory;
  * RocksDB on their next chunk. The hot copies are derived data: after a restore they are rebuilt lazily.
  *
  * <p>Operator state {@code encoder-model} records the model fingerprint, so that a restore with another
- * model fails at start, naming both, instead of mixing two models' rows in one stream.
+ * model fails at start, naming both, instead of mixing two models' rows in one stream; with
+ * {@link ModelChange#RESTART_STREAMS} every stream restarts at once instead. State that cannot be used (format 1, a
+ * stream's unreadable state, a chunk that does not continue its stream) stops the job with restarts suppressed,
+ * naming the stream: restoring the same checkpoint again would only fail again.
  *
  * <p>Metrics: meter {@code tokensPerSecond}; gauge {@code position} per stream (group {@code stream}, the first
  * {@link #STREAM_METRICS_LIMIT} streams of a subtask); counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
@@ -81,6 +86,10 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient ValueState<byte[]> streamMeta;          // StreamMeta.toBytes()
     private transient List<MapState<Long, byte[]>> kvBranches; // [branches] KvPieces key -> piece
     private transient ListState<String> encoderModel;          // the model fingerprint, one entry per subtask
+    private transient ListState<Integer> encoderBranches;      // the model's branch count, one entry per subtask
+    private transient boolean restored;
+    private transient boolean modelChanged;  // restored from another model's state with RESTART_STREAMS
+    private transient int restoredBranches;  // most kv-branch maps the restored state may hold
     private transient KvStore kvStore;
     private transient HotStreams<EncoderStream> hot;
     private transient Counter tokensEncoded;
@@ -152,12 +161,21 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         LOG.info("Encoder threads: {} ({} cores, {} slots on this TaskManager)", count,
                 Runtime.getRuntime().availableProcessors(), slots);
         encoder = loadEncoder();
+        restored = context.isRestored();
         encoderModel = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("encoder-model", Types.STRING));
+        encoderBranches = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("encoder-branches", Types.INT));
+        restoredBranches = encoder.branches();
+        for (Integer branches : encoderBranches.get()) {
+            restoredBranches = Math.max(restoredBranches, branches);
+        }
+        modelChanged = false;
         for (String restored : encoderModel.get()) {
             if (!restored.equals(encoder.modelFingerprint()) && onModelChange == ModelChange.RESTART_STREAMS) {
                 LOG.warn("The encoder's state was written by model {}, the job now runs model {}: every stream keeps "
                         + "its position and restarts its context there", restored, encoder.modelFingerprint());
+                modelChanged = true;
             } else if (!restored.equals(encoder.modelFingerprint())) {
                 throw new SuppressRestartsException(new IllegalStateException("the encoder's state was written by "
                         + "model " + restored + ", but the job now runs model " + encoder.modelFingerprint() + " from '"
@@ -178,6 +196,12 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
                     PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)));
         }
         kvStore = new KeyedKvStore();
+        if (restored) {
+            refuseFormat1();
+        }
+        if (modelChanged) {
+            restartEveryStream();
+        }
         hot = new HotStreams<>(hotStateBytes, EncoderStream::heldBytes);
         tokensEncoded = getMetricGroup().counter("tokensEncoded");
         bytesWrittenToState = getMetricGroup().counter("bytesWrittenToState");
@@ -190,6 +214,83 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         getMetricGroup().gauge("kvStateBytes", () -> kvStateBytes);
         getMetricGroup().gauge("hotStateBytes", () -> heldBytes);
         getMetricGroup().gauge("hotStreams", () -> hotCount);
+    }
+
+    /**
+     * State format 1 kept a stream in {@code decoder-state}, which this build does not read: taken as a stream
+     * without state, it would restart at 0 while its tokenizer is further on. Refused at start instead.
+     */
+    private void refuseFormat1() throws Exception {
+        getRuntimeContext().getState(
+                new ValueStateDescriptor<>("decoder-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        try (Stream<Object> keys = getKeyedStateBackend().getKeys("decoder-state", VoidNamespace.INSTANCE)) {
+            Object stream = keys.findFirst().orElse(null);
+            if (stream != null) {
+                throw new SuppressRestartsException(new IllegalStateException("the encoder's checkpoint holds stream '"
+                        + stream + "' in state format 1 ('decoder-state'), which does not start with the LNS2 marker: "
+                        + "this build reads format " + StreamMeta.VERSION + " only (operators/STATE-FORMAT.md); start "
+                        + "the job without this checkpoint"));
+            }
+        }
+    }
+
+    /**
+     * Restored from another model's state with {@link ModelChange#RESTART_STREAMS}: every stream's context restarts
+     * at its position now, idle ones too, so that after the next checkpoint no stream holds the old model's rows
+     * and {@code encoder-model} names the one model that wrote the state. Maps of branches the new model lacks are
+     * cleared for every stream.
+     */
+    private void restartEveryStream() throws Exception {
+        List<MapState<Long, byte[]>> stale = new ArrayList<>();
+        List<String> names = new ArrayList<>(List.of("stream-meta"));
+        for (int b = encoder.branches(); b < restoredBranches; b++) {
+            stale.add(getRuntimeContext().getMapState(new MapStateDescriptor<>("kv-branch-" + b, Types.LONG,
+                    PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)));
+            names.add("kv-branch-" + b);
+        }
+        List<Object> streams;
+        try (Stream<Object> keys = getKeyedStateBackend().getKeys(names, VoidNamespace.INSTANCE)) {
+            streams = keys.distinct().toList(); // collected first: the loop below writes the states it lists
+        }
+        int restarted = 0;
+        for (Object stream : streams) {
+            setCurrentKey(stream);
+            for (MapState<Long, byte[]> map : stale) {
+                map.clear();
+            }
+            byte[] bytes = streamMeta.value();
+            if (bytes == null) {
+                continue;
+            }
+            StreamMeta meta = readMeta(stream.toString(), bytes);
+            if (!meta.modelFingerprint().equals(encoder.modelFingerprint())) {
+                for (int b = 0; b < encoder.branches(); b++) {
+                    kvStore.clear(b);
+                }
+                streamMeta.update(new StreamMeta(encoder.modelFingerprint(), meta.position(), meta.position(), null)
+                        .toBytes());
+                restarted++;
+            }
+        }
+        LOG.warn("Model change: {} of {} streams restarted their context at their position", restarted,
+                streams.size());
+    }
+
+    private static StreamMeta readMeta(String stream, byte[] bytes) {
+        try {
+            return StreamMeta.fromBytes(bytes);
+        } catch (RuntimeException e) {
+            throw unreadable(stream, e);
+        }
+    }
+
+    /**
+     * A stream whose stored state cannot be used fails the job for good: restarting from the same checkpoint
+     * would read the same state again, a restart loop. The operator must decide (another checkpoint, or none).
+     */
+    private static SuppressRestartsException unreadable(String stream, Exception cause) {
+        return new SuppressRestartsException(new IllegalStateException("the encoder cannot use the stored state of "
+                + "stream '" + stream + "': " + cause.getMessage(), cause));
     }
 
     private ChunkEncoder loadEncoder() {
@@ -226,6 +327,8 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         EncodedChunk encoded;
         try {
             encoded = encoder.encode(stream, state, in.chunk());
+        } catch (StreamStateLost e) {
+            throw new SuppressRestartsException(e);
         } catch (RuntimeException e) {
             encoded = failed(stream, in.chunk(), e);
             state = hot.get(stream);
@@ -271,7 +374,11 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             if (meta == null) {
                 state = encoder.newStream();
             } else {
-                state = encoder.restore(stream, StreamMeta.fromBytes(meta), kvStore, onModelChange);
+                try {
+                    state = encoder.restore(stream, StreamMeta.fromBytes(meta), kvStore, onModelChange);
+                } catch (Exception e) {
+                    throw unreadable(stream, e);
+                }
                 reloads.inc();
             }
             hot.put(stream, state);
@@ -307,6 +414,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         super.snapshotState(context);
         writeDirty();
         encoderModel.update(List.of(encoder.modelFingerprint()));
+        encoderBranches.update(List.of(encoder.branches()));
     }
 
     private void writeDirty() throws Exception {

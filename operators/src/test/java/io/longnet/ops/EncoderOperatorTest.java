@@ -278,21 +278,6 @@ class EncoderOperatorTest {
         }
     }
 
-    /** A chunk that does not continue the stream fails (named), and the stream goes on after it. */
-    @Test
-    void aChunkThatDoesNotContinueTheStreamFailsAndTheStreamGoesOn() throws Exception {
-        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
-                harness(new EncoderOperator(modelDir.toString(), TOP_K, true)).open()) {
-            h.process(streamA.get(1));
-            h.process(streamA.get(2));
-            List<EncodedChunk> out = h.drainOutput();
-            assertThat(out.get(0).failure()).contains("stream 'A'",
-                    "position " + streamA.get(1).chunk().firstPosition(), "decoder is at position 0");
-            assertThat(out.get(1).isFailed()).isFalse();
-            assertThat(h.counter("chunksFailed")).isEqualTo(1);
-        }
-    }
-
     /**
      * A model whose embedding of one token id is NaN: the chunk holding it fails, every other chunk is finite;
      * before it the outputs are those of a healthy run, after it those of a stream whose context starts at the
