@@ -9,7 +9,6 @@ import io.longnet.model.ModelDirectory;
 import io.longnet.state.HotStreams;
 import io.longnet.state.KvStore;
 import io.longnet.state.StreamMeta;
-import io.longnet.text.Chunk;
 import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,7 +61,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Metrics: meter {@code tokensPerSecond}; gauge {@code position} per stream (group {@code stream}, the first
  * {@link #STREAM_METRICS_LIMIT} streams of a subtask); counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
- * {@code hotStreamReloads}, {@code chunksFailed}; gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
+ * {@code hotStreamReloads}, {@code chunksFailed} (chunks in which a document failed); gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
  * (their buffers as allocated), {@code hotStreams}; histogram {@code chunkLatencyMillis}.
  */
 public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
@@ -324,22 +323,25 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         EncoderStream state = hotStream(stream);
         long keptBefore = state.stateBytes();
         long start = System.nanoTime();
-        EncodedChunk encoded;
+        ChunkEncoder.Encoded encoded;
         try {
             encoded = encoder.encode(stream, state, in.chunk());
         } catch (StreamStateLost e) {
             throw new SuppressRestartsException(e);
-        } catch (RuntimeException e) {
-            encoded = failed(stream, in.chunk(), e);
-            state = hot.get(stream);
+        }
+        if (encoded.stream() != state) {
+            hot.put(stream, encoded.stream()); // the context restarted after a failed document
+        }
+        if (!encoded.chunk().failures().isEmpty()) {
+            chunksFailed.inc();
         }
         chunkLatencyMillis.update((System.nanoTime() - start) / 1_000_000);
-        kvStateBytes += state.stateBytes() - keptBefore;
+        kvStateBytes += encoded.stream().stateBytes() - keptBefore;
         hot.resized(stream);
         evictBeyondLimit(stream);
-        tokensEncoded.inc(encoded.tokenCount());
-        trackPosition(stream, state.position());
-        output.collect(element.replace(encoded));
+        tokensEncoded.inc(in.chunk().length());
+        trackPosition(stream, encoded.stream().position());
+        output.collect(element.replace(encoded.chunk()));
     }
 
     /** The stream's position as a gauge {@code stream.<name>.position}, for the first streams of this subtask. */
@@ -349,21 +351,6 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
                 getMetricGroup().addGroup("stream", stream).gauge("position", () -> positions.get(stream));
             }
         }
-    }
-
-    /**
-     * One chunk could not be encoded: its documents go to the dead letters (the heads do that from the failed
-     * chunk), and the stream's context restarts after it ({@link ChunkEncoder#restartAfter}), so that one input
-     * never stops the job or the stream.
-     */
-    private EncodedChunk failed(String stream, Chunk chunk, RuntimeException e) {
-        LOG.warn("Stream '{}': the chunk at positions [{}, {}) could not be encoded; its documents go to the dead "
-                + "letters and the stream's context restarts after it", stream, chunk.firstPosition(),
-                chunk.firstPosition() + chunk.length(), e);
-        chunksFailed.inc();
-        hot.put(stream, encoder.restartAfter(chunk));
-        return EncodedChunk.failed(stream, chunk.firstPosition(), chunk.length(), encoder.embedDim(), chunk.spans(),
-                encoder.modelFingerprint(), "encoder: " + e.getMessage());
     }
 
     /** The stream's hot copy, rebuilt from keyed state (the current key's) when not in memory. */
