@@ -10,12 +10,13 @@ import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelInit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class KvPersistenceTest {
@@ -37,7 +38,7 @@ class KvPersistenceTest {
 
         RecordingStore(int branches) {
             for (int b = 0; b < branches; b++) {
-                maps.add(new HashMap<>());
+                maps.add(new TreeMap<>()); // key order, as RocksDB's MapState iterates
                 writtenSinceClear.add(new HashSet<>());
             }
         }
@@ -124,6 +125,61 @@ class KvPersistenceTest {
         assertThat(persistence.newRowBytesPerToken()).isEqualTo(3 * 2 * (8 + 2) * 4.0);
         assertThat(store.bytesPut - first).isEqualTo((long) (200 * persistence.newRowBytesPerToken()));
         assertThat(first).isEqualTo((long) (800 * persistence.newRowBytesPerToken()));
+    }
+
+    /** A restore appends each piece before it asks the store for the next: a branch's bytes are never held whole. */
+    @Test
+    void aRestoreHoldsOnePieceAtATime() throws Exception {
+        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(CONFIG, 3));
+        KvPersistence persistence = new KvPersistence(CONFIG);
+        StreamingDecoder stream = new StreamingDecoder(decoder);
+        stream.accept(new Random(6).ints(580, 0, 40).toArray(), false); // branch 0 holds 3 blocks per head
+        RecordingStore store = new RecordingStore(3);
+        persistence.write(stream.state(), KvPersistence.NEVER_WRITTEN, store);
+        StreamingDecoder back = new StreamingDecoder(decoder);
+        int[] checked = new int[1];
+        KvStore oneAtATime = new KvStore() {
+            @Override
+            public Iterable<Map.Entry<Long, byte[]>> pieces(int branch) {
+                Iterator<Map.Entry<Long, byte[]>> all = store.maps.get(branch).entrySet().iterator();
+                return () -> new Iterator<>() {
+                    Map.Entry<Long, byte[]> previous;
+
+                    @Override
+                    public boolean hasNext() {
+                        return all.hasNext();
+                    }
+
+                    @Override
+                    public Map.Entry<Long, byte[]> next() {
+                        if (previous != null) {
+                            long key = previous.getKey();
+                            int end = KvPieces.firstRow(key) + KvPieces.rows(previous.getValue(), CONFIG.headDim());
+                            assertThat(back.state().layer(KvPieces.layer(key)).rows(branch, KvPieces.head(key)))
+                                    .as("piece %x appended before the next is read", key).isEqualTo(end);
+                            checked[0]++;
+                        }
+                        previous = all.next();
+                        return previous;
+                    }
+                };
+            }
+
+            @Override
+            public void put(int branch, long key, byte[] rows) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void clear(int branch) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        persistence.read(back.state(), 0, 580, oneAtATime);
+        assertThat(checked[0]).isGreaterThan(12);
+        int[] next = new Random(7).ints(20, 0, 40).toArray();
+        assertThat(back.accept(next, false).featuresRowMajor())
+                .containsExactly(stream.accept(next, false).featuresRowMajor());
     }
 
     @Test
