@@ -91,6 +91,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient int restoredBranches;  // most kv-branch maps the restored state may hold
     private transient KvStore kvStore;
     private transient HotStreams<EncoderStream> hot;
+    private transient long oneStreamBytes; // the most one stream's hot copy can take (oneStreamBytes(config))
     private transient Counter tokensEncoded;
     private transient Counter bytesWrittenToState;
     private transient Counter evictions;
@@ -99,6 +100,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient Histogram chunkLatencyMillis;
     private transient volatile long kvStateBytes; // written by the task thread, read by metric reporters
     private transient volatile long heldBytes;
+    private transient volatile long peakHeldBytes; // most held at once, measured right after each chunk's encode
     private transient volatile int hotCount;
     private transient Map<String, Long> positions; // stream -> position, read by metric reporters
 
@@ -212,6 +214,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         positions = new ConcurrentHashMap<>();
         getMetricGroup().gauge("kvStateBytes", () -> kvStateBytes);
         getMetricGroup().gauge("hotStateBytes", () -> heldBytes);
+        getMetricGroup().gauge("hotStatePeakBytes", () -> peakHeldBytes);
         getMetricGroup().gauge("hotStreams", () -> hotCount);
     }
 
@@ -302,6 +305,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
                     + modelDir + "': " + e.getMessage(), e));
         }
         long oneStream = oneStreamBytes(model.config());
+        oneStreamBytes = oneStream;
         if (hotStateBytes < oneStream) {
             throw new SuppressRestartsException(new IllegalArgumentException("hot state memory " + hotStateBytes
                     + " bytes is below what one stream of model '" + modelDir + "' may hold (" + oneStream + " bytes)"));
@@ -320,6 +324,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             throw new IllegalStateException("encoder must be keyed by stream: chunk of stream '" + stream
                     + "' arrived under key '" + getCurrentKey() + "'");
         }
+        makeRoom(stream);
         EncoderStream state = hotStream(stream);
         long keptBefore = state.stateBytes();
         long start = System.nanoTime();
@@ -338,19 +343,30 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         chunkLatencyMillis.update((System.nanoTime() - start) / 1_000_000);
         kvStateBytes += encoded.stream().stateBytes() - keptBefore;
         hot.resized(stream);
-        evictBeyondLimit(stream);
+        peakHeldBytes = Math.max(peakHeldBytes, hot.bytes());
+        heldBytes = hot.bytes();
+        hotCount = hot.size();
         tokensEncoded.inc(in.chunk().length());
         trackPosition(stream, encoded.stream().position());
         output.collect(element.replace(encoded.chunk()));
     }
 
-    /** The stream's position as a gauge {@code stream.<name>.position}, for the first streams of this subtask. */
+    /**
+     * The stream's position as a gauge {@code stream.<name>.position}, for the first streams of this subtask only:
+     * the map holds no entry for the others, so it does not grow with every stream ever seen.
+     */
     private void trackPosition(String stream, long position) {
-        if (positions.put(stream, position) == null) {
-            if (positions.size() <= STREAM_METRICS_LIMIT) {
-                getMetricGroup().addGroup("stream", stream).gauge("position", () -> positions.get(stream));
-            }
+        if (positions.containsKey(stream)) {
+            positions.put(stream, position);
+        } else if (positions.size() < STREAM_METRICS_LIMIT) {
+            positions.put(stream, position);
+            getMetricGroup().addGroup("stream", stream).gauge("position", () -> positions.get(stream));
         }
+    }
+
+    /** Streams whose position is tracked (for tests). */
+    int trackedPositions() {
+        return positions.size();
     }
 
     /** The stream's hot copy, rebuilt from keyed state (the current key's) when not in memory. */
@@ -374,9 +390,12 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         return state;
     }
 
-    /** Writes back and drops the least recently used streams beyond the memory limit. */
-    private void evictBeyondLimit(String currentKey) throws Exception {
-        int dropped = hot.evictBeyondLimit(currentKey, (stream, state) -> {
+    /**
+     * Writes back and drops the least recently used other streams until they fit in the memory limit beside this
+     * stream at its bound: before it is reloaded and encoded, so that the limit holds while it grows.
+     */
+    private void makeRoom(String currentKey) throws Exception {
+        int dropped = hot.makeRoom(currentKey, oneStreamBytes, (stream, state) -> {
             setCurrentKey(stream);
             writeIfDirty(state);
             kvStateBytes -= state.stateBytes();
@@ -385,8 +404,6 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             setCurrentKey(currentKey);
             evictions.inc(dropped);
         }
-        heldBytes = hot.bytes();
-        hotCount = hot.size();
     }
 
     @Override

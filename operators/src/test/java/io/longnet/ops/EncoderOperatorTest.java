@@ -163,7 +163,8 @@ class EncoderOperatorTest {
 
     /**
      * Memory for one stream only: every switch writes the other back and drops it, and its next chunk
-     * rebuilds it from RocksDB. Outputs do not change, and the held bytes never pass the limit.
+     * rebuilds it from RocksDB. Outputs do not change, and the held bytes never pass the limit, not even while
+     * a reloaded stream is encoded (the peak gauge is read right after each encode, before any write-back).
      */
     @Test
     void evictingHotStreamsChangesNothingAndTheLimitHolds() throws Exception {
@@ -176,6 +177,8 @@ class EncoderOperatorTest {
                 h.process(c);
                 assertThat((Long) ((Gauge<?>) h.metric("hotStateBytes")).getValue()).isLessThanOrEqualTo(limit);
             }
+            assertThat((Long) ((Gauge<?>) h.metric("hotStatePeakBytes")).getValue()).as("held at once, at any time")
+                    .isPositive().isLessThanOrEqualTo(limit);
             out.addAll(h.drainOutput());
             // every switch between A and B evicts one and reloads the other (the first visit of B reloads nothing)
             int switches = 0;
@@ -363,6 +366,18 @@ class EncoderOperatorTest {
             }
         }
         return rows;
+    }
+
+    /** Positions are tracked for the first streams only (they have gauges): nothing grows per stream ever seen. */
+    @Test
+    void positionsAreKeptOnlyForTheStreamsWithAGauge() throws Exception {
+        EncoderOperator operator = new EncoderOperator(modelDir.toString(), 0, false);
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h = harness(operator).open()) {
+            for (int s = 0; s < EncoderOperator.STREAM_METRICS_LIMIT + 30; s++) {
+                h.process(chunks("S" + s, 4, new int[] {2}, s).get(0));
+            }
+            assertThat(operator.trackedPositions()).isEqualTo(EncoderOperator.STREAM_METRICS_LIMIT);
+        }
     }
 
     @Test
