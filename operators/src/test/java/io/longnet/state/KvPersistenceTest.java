@@ -68,23 +68,47 @@ class KvPersistenceTest {
         }
     }
 
+    /** CONFIG with xPos: keys are stored rotated and unscaled, and must come back so. */
+    static final ModelConfig CONFIG_XPOS = ModelConfigJson.parse("{\"vocab_size\": 40, \"decoder_embed_dim\": 8, "
+            + "\"decoder_attention_heads\": 2, \"decoder_ffn_embed_dim\": 16, \"decoder_layers\": 2, "
+            + "\"segment_length\": [600, 500, 37], \"dilated_ratio\": [1, 3, 2], \"xpos_rel_pos\": true, "
+            + "\"xpos_scale_base\": 64}");
+
     /**
      * Two streams over the same tokens in the same chunks: one never leaves memory, the other is written at
-     * random points and, now and then, rebuilt from the store alone. Their outputs are bit for bit equal.
+     * random points and, now and then, rebuilt from the store alone. Their outputs are bit for bit equal, with
+     * and without xPos, also after both restart their context mid-stream (C > 0) over a store that still holds
+     * the earlier context's rows (a STALE write must drop them).
      */
     @Test
     void writesAtRandomPointsAndRestoresAtRandomPointsGiveTheUninterruptedOutputs() throws Exception {
-        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(CONFIG, 3));
-        KvPersistence persistence = new KvPersistence(CONFIG);
+        for (ModelConfig config : List.of(CONFIG, CONFIG_XPOS)) {
+            writesAndRestoresAtRandomPoints(config);
+        }
+    }
+
+    private static void writesAndRestoresAtRandomPoints(ModelConfig config) throws Exception {
+        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(config, 3));
+        KvPersistence persistence = new KvPersistence(config);
         Random rnd = new Random(5);
-        int[] tokens = rnd.ints(1500, 0, CONFIG.vocabSize()).toArray();
+        int[] tokens = rnd.ints(1500, 0, config.vocabSize()).toArray();
         for (int trial = 0; trial < 3; trial++) {
-            RecordingStore store = new RecordingStore(CONFIG.schedule().size());
+            RecordingStore store = new RecordingStore(config.schedule().size());
             StreamingDecoder uninterrupted = new StreamingDecoder(decoder);
             StreamingDecoder stream = new StreamingDecoder(decoder);
             long writtenAt = KvPersistence.NEVER_WRITTEN;
             int restores = 0;
+            long contextStart = 0;
+            int restartAfter = 400 + rnd.nextInt(600);
             for (int p = 0; p < tokens.length; ) {
+                if (contextStart == 0 && p >= restartAfter) {
+                    contextStart = p; // both restart their context here; the store still holds the old rows
+                    uninterrupted = new StreamingDecoder(decoder);
+                    uninterrupted.state().restorePosition(p, p);
+                    stream = new StreamingDecoder(decoder);
+                    stream.state().restorePosition(p, p);
+                    writtenAt = KvPersistence.STALE;
+                }
                 int[] chunk = Arrays.copyOfRange(tokens, p, Math.min(tokens.length, p + 1 + rnd.nextInt(300)));
                 assertThat(stream.accept(chunk, false).featuresRowMajor())
                         .as("trial %d, positions %d..%d after %d restores", trial, p, p + chunk.length, restores)
@@ -95,13 +119,15 @@ class KvPersistenceTest {
                     writtenAt = p;
                     if (rnd.nextBoolean()) {
                         stream = new StreamingDecoder(decoder);
-                        persistence.read(stream.state(), 0, p, store);
+                        persistence.read(stream.state(), contextStart, p, store);
                         restores++;
                     }
                 }
             }
             assertThat(restores).isPositive();
-            assertThat(store.largestPieceRows).isEqualTo(KvPieces.BLOCK_ROWS);
+            assertThat(contextStart).isPositive();
+            assertThat(store.largestPieceRows).as("pieces of several rows, never past a block")
+                    .isBetween(2, KvPieces.BLOCK_ROWS);
         }
     }
 
