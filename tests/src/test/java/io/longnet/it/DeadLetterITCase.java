@@ -115,7 +115,7 @@ class DeadLetterITCase {
                             + pipeline.outputs().documentFailures().size() >= docs.size()
                             && pipeline.outputs().predictions().size() >= pipeline.outputs().embeddings().size(),
                     docs.size() + " embeddings and document failures, and a prediction per embedding");
-            pipeline.outputs().poll(Duration.ofMillis(500));
+            pipeline.outputs().readToEnd(Duration.ofSeconds(120)); // a duplicate would come with the same commit
 
             List<DocumentFailure> failures = pipeline.outputs().documentFailures();
             assertThat(pipeline.status()).isEqualTo(JobStatus.RUNNING);
