@@ -1,13 +1,18 @@
 package io.longnet.cli;
 
-import io.longnet.cluster.RetainedCheckpoints;
+import io.longnet.job.CheckpointDirectory;
 import io.longnet.job.CorpusJob;
 import io.longnet.job.JobArguments;
 import io.longnet.job.JobConfig;
+import io.longnet.job.LocalExecution;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
@@ -66,16 +71,47 @@ public final class SubmitCommand {
             if (savepoint.isPresent() && latestIn.isPresent()) {
                 throw new Args.UsageException("submit: give --from-savepoint or --from-latest-checkpoint, not both");
             }
-            Optional<String> restore = savepoint.or(() -> latestIn.map(dir -> RetainedCheckpoints.newest(Path.of(dir))
-                    .orElseThrow(() -> new IllegalArgumentException("--from-latest-checkpoint " + dir
-                            + ": no complete checkpoint (chk-N/_metadata) in it"))
-                    .toUri().toString()));
+            Optional<String> restore = savepoint.or(() -> latestIn.map(dir -> latestCheckpoint(Path.of(dir))));
             int colon = jobManager.lastIndexOf(':');
             if (colon < 0) {
                 throw new Args.UsageException("submit: --jobmanager must be HOST:PORT, got '" + jobManager + "'");
             }
             return new Target(jobManager.substring(0, colon), parse("jobmanager port",
                     jobManager.substring(colon + 1)), parse("parallelism", parallelism), restore);
+        }
+
+        /**
+         * The checkpoint to continue one job from: {@code jobDir} must be that job's directory
+         * ({@code CHECKPOINT-DIR/<job id>}), and its highest checkpoint id whose metadata loads is taken, as
+         * {@code run} does ({@link CheckpointDirectory}). Never by file time, never another job's: an older
+         * checkpoint would replay committed outputs as duplicates, another job's would mix two jobs' state.
+         */
+        static String latestCheckpoint(Path jobDir) {
+            Path job = jobDir.toAbsolutePath().normalize();
+            if (!Files.isDirectory(job)) {
+                throw new IllegalArgumentException("--from-latest-checkpoint " + jobDir + " does not exist");
+            }
+            String name = job.getFileName() == null ? "" : job.getFileName().toString();
+            if (!name.matches("[0-9a-f]{32}")) {
+                throw new IllegalArgumentException("--from-latest-checkpoint " + jobDir + " must be one job's "
+                        + "checkpoint directory, CHECKPOINT-DIR/<job id>; it holds those of " + jobDirectories(job));
+            }
+            CheckpointDirectory checkpoints = new CheckpointDirectory(job.getParent(), name);
+            return checkpoints.newest(LocalExecution::metadataLoads, skipped -> System.err.printf(
+                            "submit: skipping checkpoint %d at %s: its metadata does not load%n", skipped.id(),
+                            skipped.dir()))
+                    .orElseThrow(() -> new IllegalArgumentException("--from-latest-checkpoint " + jobDir
+                            + ": no complete checkpoint (chk-N/_metadata that loads) in it"))
+                    .dir().toUri().toString();
+        }
+
+        private static List<String> jobDirectories(Path dir) {
+            try (Stream<Path> entries = Files.list(dir)) {
+                return entries.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9a-f]{32}")).sorted()
+                        .toList();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+            }
         }
 
         private static Optional<String> takeFlag(List<String> args, String name) {

@@ -6,6 +6,8 @@ import io.longnet.compute.NativeThreadEnvironment;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -87,6 +89,13 @@ public final class LocalCluster {
                     + running.get().pid() + "); stop it first");
         }
         List<Member> members = new ArrayList<>(members());
+        requireFree("rest-port", spec.restPort());
+        requireFree("rpc-port", spec.rpcPort());
+        requireFree("metrics-port", spec.metricsPort());
+        int next = nextTaskManagerNumber();
+        for (int n = next; n < next + spec.taskManagers() - members.size(); n++) {
+            requireFree("metrics-port + " + n + " (" + ClusterSpec.taskManagerName(n) + ")", spec.metricsPort() + n);
+        }
         writeConf();
         spec.save();
         members.add(0, startJobManager());
@@ -96,6 +105,20 @@ public final class LocalCluster {
         }
         awaitTaskManagers(members.size() - 1, timeout);
         return members;
+    }
+
+    /**
+     * Refuses a port another process listens on before anything starts: the REST API of another cluster there
+     * would answer for ours, and {@code submit} would go to it.
+     */
+    private void requireFree(String setting, int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(port));
+        } catch (IOException e) {
+            throw new IllegalStateException(setting + " " + port + " is in use by another process (another Flink "
+                    + "cluster?): stop it, or start this cluster in " + spec.dir() + " with other ports (" + e
+                    + ")", e);
+        }
     }
 
     /** Starts the JobManager (again, after it died: the TaskManagers register with the new one). */
@@ -127,32 +150,46 @@ public final class LocalCluster {
             return Optional.empty();
         }
         long pid = Long.parseLong(Files.readString(pidFile).strip());
-        // A pid is reused after its process exits: only a process started on this configuration is ours.
+        // A pid is reused after its process exits: only a process started on this configuration is ours; one whose
+        // command line cannot be read is not provably ours, and stopping a stranger is worse than leaving it.
         return ProcessHandle.of(pid)
-                .filter(p -> p.info().commandLine().map(c -> c.contains(spec.confDir().toString())).orElse(true))
+                .filter(p -> p.info().commandLine().map(c -> c.contains(spec.confDir().toString())).orElse(false))
                 .map(p -> new Member(name, p));
     }
 
-    /** Stops every process of the cluster (SIGTERM, then SIGKILL after {@link #STOP_TIMEOUT}); returns them. */
+    /**
+     * Stops every process of the cluster (SIGTERM, then SIGKILL after {@link #STOP_TIMEOUT}), the TaskManagers
+     * first and the JobManager once they are gone; returns them in that order.
+     */
     public List<Member> stop() throws IOException, InterruptedException {
         // TaskManagers first, so that none re-registers while the JobManager goes.
-        List<Member> order = new ArrayList<>(members().stream()
-                .filter(m -> !m.name().equals(ClusterSpec.JOB_MANAGER)).toList());
-        member(ClusterSpec.JOB_MANAGER).ifPresent(order::add);
-        order.forEach(m -> m.process().destroy());
-        for (Member m : order) {
-            try {
-                m.process().onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                LOG.warn("{} (pid {}) did not stop within {}; killing it", m.name(), m.pid(), STOP_TIMEOUT);
-                m.process().destroyForcibly();
-                m.process().onExit().join();
-            }
+        List<Member> taskManagers = members().stream().filter(m -> !m.name().equals(ClusterSpec.JOB_MANAGER))
+                .toList();
+        taskManagers.forEach(m -> m.process().destroy());
+        for (Member m : taskManagers) {
+            awaitExit(m);
+        }
+        List<Member> order = new ArrayList<>(taskManagers);
+        Optional<Member> jobManager = member(ClusterSpec.JOB_MANAGER);
+        if (jobManager.isPresent()) {
+            jobManager.get().process().destroy();
+            awaitExit(jobManager.get());
+            order.add(jobManager.get());
         }
         for (String name : pidFileNames()) {
             Files.deleteIfExists(pidFile(name));
         }
         return order;
+    }
+
+    private static void awaitExit(Member m) throws InterruptedException {
+        try {
+            m.process().onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.warn("{} (pid {}) did not stop within {}; killing it", m.name(), m.pid(), STOP_TIMEOUT);
+            m.process().destroyForcibly();
+            m.process().onExit().join();
+        }
     }
 
     /** The REST API's overview, if the JobManager answers. */
@@ -202,13 +239,12 @@ public final class LocalCluster {
     public void awaitTaskManagers(int count, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
+            // Our JobManager first: an answer on the REST port from a process that is not ours proves nothing.
+            requireJobManagerAlive();
             Optional<Overview> overview = overview();
             if (overview.isPresent() && overview.get().taskManagers() >= count) {
+                requireJobManagerAlive();
                 return;
-            }
-            if (member(ClusterSpec.JOB_MANAGER).isEmpty()) {
-                throw new IllegalStateException("the JobManager exited; see " + logFile(ClusterSpec.JOB_MANAGER)
-                        + " and " + outFile(ClusterSpec.JOB_MANAGER));
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the cluster in " + spec.dir() + " has "
@@ -216,6 +252,13 @@ public final class LocalCluster {
                         + " after " + timeout + ", expected " + count + "; logs in " + spec.logDir());
             }
             Thread.sleep(250);
+        }
+    }
+
+    private void requireJobManagerAlive() throws IOException {
+        if (member(ClusterSpec.JOB_MANAGER).isEmpty()) {
+            throw new IllegalStateException("the JobManager exited; see " + logFile(ClusterSpec.JOB_MANAGER) + " and "
+                    + outFile(ClusterSpec.JOB_MANAGER));
         }
     }
 

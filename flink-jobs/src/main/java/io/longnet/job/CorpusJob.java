@@ -89,7 +89,7 @@ public final class CorpusJob {
 
     /** As {@link #build(StreamExecutionEnvironment, JobConfig, Properties)}, with pass-through steps spliced in. */
     public static void build(StreamExecutionEnvironment env, JobConfig cfg, Properties kafkaClientProps, JobTaps taps) {
-        ModelDirectory model = ModelCheck.validate(cfg.modelDir(), cfg.topK());
+        ModelDirectory model = ModelCheck.validate(cfg.modelDir(), cfg.topK(), cfg.chunkSize());
         checkHotStateMemory(cfg, model);
         if (cfg.deliveryGuarantee().transactional()) {
             checkTransactionTimeout(cfg, kafkaClientProps);

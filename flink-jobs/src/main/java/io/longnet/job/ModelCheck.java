@@ -19,8 +19,11 @@ public final class ModelCheck {
     private ModelCheck() {
     }
 
-    /** @throws InvalidModelException naming the directory and the first problem found */
-    public static ModelDirectory validate(Path modelDir, int topK) {
+    /**
+     * @param chunkSize the job's chunk-size: at most the tokens one chunk of the model can hold
+     * @throws InvalidModelException naming the directory and the first problem found
+     */
+    public static ModelDirectory validate(Path modelDir, int topK, int chunkSize) {
         ModelDirectory model;
         try {
             model = ModelDirectory.load(modelDir);
@@ -36,6 +39,13 @@ public final class ModelCheck {
         if (topK > vocabSize) {
             throw new InvalidModelException(modelDir, JobOptions.TOP_K.key() + " " + topK
                     + " is larger than the model's vocab_size " + vocabSize, null);
+        }
+        int maxChunk = model.config().maxChunkTokens();
+        if (chunkSize > maxChunk) {
+            throw new InvalidModelException(modelDir, JobOptions.CHUNK_SIZE.key() + " " + chunkSize + " is above the "
+                    + "most tokens one chunk of this model can hold (" + maxChunk + ": its q, k, v [n, 3 x "
+                    + model.config().embedDim() + "] and FFN rows [n, " + model.config().ffnDim() + "] must stay "
+                    + "within one array and one 2^31-byte buffer); every chunk would fail", null);
         }
         LOG.info("Model {} ({}): vocab_size {}, E {}, {} heads, {} layers, segment_length {}, dilated_ratio {}",
                 modelDir, model.fingerprint(), vocabSize, model.config().embedDim(), model.config().heads(),

@@ -82,24 +82,24 @@ class ForwardCommandTest {
     }
 
     @Test
-    void aChunkPastTheOldOneArrayLimitIsRefusedNamingTheLimit() throws Exception {
-        // E = 768: q, k, v of 932,068 tokens are 2^31 + 2,432 floats, past what one Java array holds
+    void aChunkPastTheBufferViewLimitIsRefusedNamingTheLimit() throws Exception {
+        // E = 768: q, k, v of 233,017 tokens are more than 2^31 bytes, past what one buffer view spans
         ModelConfig c = ModelConfigJson.parse("{\"vocab_size\": 11, \"decoder_embed_dim\": 768, "
                 + "\"decoder_attention_heads\": 12, \"decoder_ffn_embed_dim\": 8, \"decoder_layers\": 1, "
                 + "\"segment_length\": [4], \"dilated_ratio\": [1]}");
-        assertThat(c.maxChunkTokens()).isEqualTo(932_067);
+        assertThat(c.maxChunkTokens()).isEqualTo(233_016);
         ModelDirectory model = ModelDirectory.save(dir.resolve("wide"), ModelInit.random(c, 1));
         LongNetDecoder decoder = new LongNetDecoder(model.weights());
-        assertThatThrownBy(() -> decoder.forward(new int[932_068], decoder.newState(), false))
-                .hasMessageContaining("1 to 932067 tokens").hasMessageContaining("decoder_embed_dim 768")
-                .hasMessageContaining("got 932068");
+        assertThatThrownBy(() -> decoder.forward(new int[233_017], decoder.newState(), false))
+                .hasMessageContaining("1 to 233016 tokens").hasMessageContaining("decoder_embed_dim 768")
+                .hasMessageContaining("got 233017");
         assertThatThrownBy(() -> decoder.forward(new int[0], decoder.newState(), false))
                 .hasMessageContaining("got 0");
         Path in = dir.resolve("in.safetensors");
         SafetensorsWriter.write(in, List.of(NamedTensor.i64("tokens", new long[] {1, 2}, 1, 2)), Map.of());
         assertThat(cli("forward", "--model", model.dir().toString(), "--tokens", in.toString(),
-                "--out", dir.resolve("o.safetensors").toString(), "--chunk", "932068")).isEqualTo(2);
-        assertThat(stderr).contains("--chunk 932068 is above the decoder's limit of 932067 tokens")
+                "--out", dir.resolve("o.safetensors").toString(), "--chunk", "233017")).isEqualTo(2);
+        assertThat(stderr).contains("--chunk 233017 is above the decoder's limit of 233016 tokens")
                 .contains("leave --chunk out");
     }
 

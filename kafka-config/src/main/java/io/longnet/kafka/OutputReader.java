@@ -78,6 +78,37 @@ public final class OutputReader implements AutoCloseable {
         return read;
     }
 
+    /**
+     * Reads every record committed up to now: to each partition's last stable offset (a read_committed consumer's
+     * end offset), so whatever was committed with the records awaited (a duplicate above all) is read, without a
+     * wait that may be too short. The timeout only bounds a broker that does not answer.
+     *
+     * @return how many records were read
+     * @throws IllegalStateException if that end is not reached within {@code timeout}
+     */
+    public int readToEnd(Duration timeout) {
+        Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), METADATA_TIMEOUT);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int read = 0;
+        while (!reached(end)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the outputs' committed end " + end + " was not reached within "
+                        + timeout);
+            }
+            read += poll(Duration.ofMillis(100));
+        }
+        return read;
+    }
+
+    private boolean reached(Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (consumer.position(e.getKey(), METADATA_TIMEOUT) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void accept(String topic, byte[] value) {
         if (topic.equals(topics.embeddings())) {
             EmbeddingOut embedding = EmbeddingOut.fromJson(value);

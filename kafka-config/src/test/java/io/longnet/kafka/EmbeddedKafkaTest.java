@@ -97,6 +97,36 @@ class EmbeddedKafkaTest {
         assertThat(readAll(topic, "read_committed")).containsExactly("committed");
     }
 
+    /**
+     * What a sink commits in one transaction is read whole by readToEnd, however many polls it takes: an extra
+     * record (a duplicate) committed with the awaited ones cannot be missed by waiting too briefly.
+     */
+    @Test
+    void theOutputReaderReadsEverythingCommittedUpToNow() {
+        TopicNames names = new TopicNames("it.rte.documents", "it.rte.embeddings", "it.rte.predictions",
+                "it.rte.dead-letters");
+        TopicAdmin.createAll(kafka.clientProperties(), Topics.specs(names, 2, 1));
+        Properties props = kafka.clientProperties();
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "it.rte");
+        int records = 3000; // several polls' worth (max.poll.records is 500)
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < records; i++) {
+                EmbeddingOut e = new EmbeddingOut("doc-" + i, "s", i, 1, new float[] {i}, "m");
+                producer.send(new ProducerRecord<>(names.embeddings(), e.id().getBytes(), e.toJson()));
+            }
+            producer.commitTransaction();
+        }
+        try (OutputReader reader = new OutputReader(kafka.clientProperties(), names)) {
+            assertThat(reader.readToEnd(Duration.ofSeconds(60))).isEqualTo(records);
+            assertThat(reader.embeddings()).hasSize(records);
+            assertThat(reader.readToEnd(Duration.ofSeconds(60))).isZero();
+        }
+    }
+
     @Test
     void wireRecordsTravelThroughTheBrokerUnchanged() {
         String topic = "it.embeddings-roundtrip";

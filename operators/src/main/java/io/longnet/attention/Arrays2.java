@@ -1,6 +1,9 @@
 package io.longnet.attention;
 
+import io.longnet.model.ModelConfig;
+
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,6 +31,11 @@ public final class Arrays2 {
         if (!isDenseRowMajor(a)) {
             throw new IllegalArgumentException("a native view needs a dense row-major float array, got ordering "
                     + a.ordering() + ", element stride " + a.elementWiseStride() + ", type " + a.dataType());
+        }
+        if (a.length() > ModelConfig.MAX_VIEW_FLOATS) {
+            throw new IllegalArgumentException("a native view of " + Arrays.toString(a.shape()) + " = " + a.length()
+                    + " floats spans more than 2^31 bytes (" + ModelConfig.MAX_VIEW_FLOATS + " floats): a smaller "
+                    + "chunk-size keeps it within ModelConfig.maxChunkTokens()");
         }
         FloatPointer p = pointer(a);
         return p.limit(p.position() + a.length()).asBuffer();

@@ -108,6 +108,19 @@ public final class AttentionState {
         }
     }
 
+    /**
+     * Forgets the rows of (branch, head) past the first {@code keep}: undoes the appends of a forward pass that
+     * failed. The rows below {@code keep} must not have been overwritten since (no segment closed in between).
+     */
+    public void truncate(int branch, int head, int keep) {
+        int i = branch * heads + head;
+        if (keep < 0 || keep > rows[i]) {
+            throw new IllegalArgumentException("cannot keep " + keep + " rows of branch " + branch + " head " + head
+                    + ", which keeps " + rows[i]);
+        }
+        rows[i] = keep;
+    }
+
     /** Makes room for m more rows of (branch, head) and counts them as kept; returns the first new row. */
     int reserve(int branch, int head, int m) {
         int i = branch * heads + head;

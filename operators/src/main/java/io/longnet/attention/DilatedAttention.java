@@ -47,8 +47,10 @@ public final class DilatedAttention {
     private final int headDim;
     private final int paddedDim;
     private final XPos xpos; // null without xPos
-    // One scratch per thread, reused from call to call: a streaming decoder attends once per chunk and layer.
-    private final ThreadLocal<Scratch> scratches = ThreadLocal.withInitial(Scratch::new);
+    // One scratch per thread for all instances, reused from call to call (a streaming decoder attends once per
+    // chunk and layer), replaced when an instance of another shape runs on the thread. Static and holding no
+    // instance: the helper threads outlive every model a failover drops, which must not stay reachable from them.
+    private static final ThreadLocal<Scratch> SCRATCHES = new ThreadLocal<>();
     private final float softmaxScale;
     private final int maxVisibleKeys;  // max over branches of ceil(w / r), rounded up to whole panels
 
@@ -143,7 +145,7 @@ public final class DilatedAttention {
         Arrays.fill(chunk.lse, Double.NEGATIVE_INFINITY);
         int threads = pairs(n, state) * 4.0 * headDim < PARALLEL_MIN_FLOPS ? 1 : ComputeThreads.get();
         // each thread its own scratch, reused across its heads and calls
-        ParallelLoop.forEach(heads, threads, h -> attendHead(chunk, scratches.get(), h, state));
+        ParallelLoop.forEach(heads, threads, h -> attendHead(chunk, scratch(), h, state));
         return chunk.out;
     }
 
@@ -383,18 +385,48 @@ public final class DilatedAttention {
     private record Chunk(FloatBuffer qkv, int n, long first, float[] out /* [n, E] */, double[] lse /* [n, H] */) {
     }
 
+    /** This thread's scratch, of this instance's shape. */
+    private Scratch scratch() {
+        int scaledKeys = xpos == null ? 0 : maxVisibleKeys * headDim;
+        Scratch s = SCRATCHES.get();
+        if (s == null || s.key.length != headDim || s.out.length != QUERY_BLOCK * paddedDim
+                || s.scaledKeysLength() != scaledKeys) {
+            s = new Scratch(headDim, paddedDim, scaledKeys);
+            SCRATCHES.set(s);
+        }
+        return s;
+    }
+
     /** One thread's working memory, reused across its heads, branches and blocks. */
-    private final class Scratch {
-        final float[] key = new float[headDim];                                  // [D]
-        final float[] value = new float[headDim];                                // [D]
-        final float[] queries = new float[QUERY_BLOCK * headDim];                // [QUERY_BLOCK][D]
-        final float[] scores = new float[QUERY_BLOCK * KEY_BLOCK];               // [QUERY_BLOCK][KEY_BLOCK]
-        final float[] out = new float[QUERY_BLOCK * paddedDim];                  // [QUERY_BLOCK][Dp]
-        final float[] rowMax = new float[QUERY_BLOCK];                           // [QUERY_BLOCK]
-        final double[] rowSum = new double[QUERY_BLOCK];                         // [QUERY_BLOCK]
-        final float[] pairDecay = new float[headDim / 2];                        // [D/2] xPos only
-        final double[] queryScale = new double[headDim / 2];                     // [D/2] xPos only
-        final double[] queryScaleStep = new double[headDim / 2];                 // [D/2] xPos only
-        final float[] scaledKeys = xpos == null ? null : new float[maxVisibleKeys * headDim]; // panels
+    private static final class Scratch {
+        final float[] key;            // [D]
+        final float[] value;          // [D]
+        final float[] queries;        // [QUERY_BLOCK][D]
+        final float[] scores;         // [QUERY_BLOCK][KEY_BLOCK]
+        final float[] out;            // [QUERY_BLOCK][Dp]
+        final float[] rowMax;         // [QUERY_BLOCK]
+        final double[] rowSum;        // [QUERY_BLOCK]
+        final float[] pairDecay;      // [D/2] xPos only
+        final double[] queryScale;    // [D/2] xPos only
+        final double[] queryScaleStep; // [D/2] xPos only
+        final float[] scaledKeys;     // key panels [maxVisibleKeys * D], xPos only (else null)
+
+        Scratch(int headDim, int paddedDim, int scaledKeysLength) {
+            key = new float[headDim];
+            value = new float[headDim];
+            queries = new float[QUERY_BLOCK * headDim];
+            scores = new float[QUERY_BLOCK * KEY_BLOCK];
+            out = new float[QUERY_BLOCK * paddedDim];
+            rowMax = new float[QUERY_BLOCK];
+            rowSum = new double[QUERY_BLOCK];
+            pairDecay = new float[headDim / 2];
+            queryScale = new double[headDim / 2];
+            queryScaleStep = new double[headDim / 2];
+            scaledKeys = scaledKeysLength == 0 ? null : new float[scaledKeysLength];
+        }
+
+        int scaledKeysLength() {
+            return scaledKeys == null ? 0 : scaledKeys.length;
+        }
     }
 }

@@ -33,6 +33,11 @@ public final class DecoderState {
         position = Math.addExact(position, tokens);
     }
 
+    /** Back to {@code position}, before a failed forward pass (see {@link StreamingDecoder#rollBack}). */
+    void rollBackTo(long position) {
+        this.position = position;
+    }
+
     /** Floats held as kept keys and values, all layers. Never above {@link ModelConfig#maxStateFloats()}. */
     public long keptFloats() {
         long sum = 0;

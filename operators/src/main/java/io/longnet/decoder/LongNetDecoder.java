@@ -113,7 +113,8 @@ public final class LongNetDecoder {
     public DecoderOutput forward(int[] tokens, DecoderState state, boolean computeLogits) {
         if (tokens.length == 0 || tokens.length > config.maxChunkTokens()) {
             throw new IllegalArgumentException("a chunk needs 1 to " + config.maxChunkTokens()
-                    + " tokens at decoder_embed_dim " + config.embedDim() + ", got " + tokens.length);
+                    + " tokens at decoder_embed_dim " + config.embedDim() + " and decoder_ffn_embed_dim "
+                    + config.ffnDim() + ", got " + tokens.length);
         }
         long first = state.position();
         INDArray features; // [n, E]

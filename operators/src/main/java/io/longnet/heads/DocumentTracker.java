@@ -3,6 +3,7 @@ package io.longnet.heads;
 import io.longnet.text.DocSpan;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Feeds one stream's encoded chunks, in stream order, to the accumulators of their documents.
@@ -21,23 +22,27 @@ public final class DocumentTracker {
     /**
      * @param finished documents whose last token was in the chunk, in stream order
      * @param stillOpen the document the chunk ended inside, or null
-     * @param unscored documents that ended in the chunk with no token scored (a one-token document at the start
-     *     of a restarted context): they have no prediction, so the operator dead-letters them whole
+     * @param failed documents that get no output, each once, in stream order, with the reason: those the encoder
+     *     failed, and those that ended with no token scored (a one-token document at the start of a restarted
+     *     context: it has no prediction)
+     * @param stillFailing first position of the failed document the chunk ended inside (its later spans are
+     *     skipped), or null
      */
-    public record Step(List<DocumentResult> finished, DocumentAccumulator stillOpen, List<FailedDocument> unscored) {
+    public record Step(List<DocumentResult> finished, DocumentAccumulator stillOpen, List<FailedDocument> failed,
+            Long stillFailing) {
     }
 
-    /** A document that gets no output, with what identifies it in its stream. */
-    public record FailedDocument(String docId, long firstPosition, int tokenCount) {
+    /** A document that gets no output, with what identifies it in its stream, and why. */
+    public record FailedDocument(String docId, long firstPosition, int tokenCount, String reason) {
     }
 
     /**
-     * What a chunk the encoder could not encode does to its stream's documents.
+     * What a chunk the heads could not take does to its stream's documents.
      *
      * @param failed every document with a token in the chunk, in stream order, except one that had already
      *     failed: the open document if the chunk continues it, and each document that starts in it
      * @param stillFailing first position of the failed document the chunk ended inside (its later spans are
-     *     skipped with {@link #skipFailing}), or null
+     *     skipped), or null
      */
     public record Failure(List<FailedDocument> failed, Long stillFailing) {
     }
@@ -46,36 +51,53 @@ public final class DocumentTracker {
     }
 
     /**
+     * @param failing first position of a document that failed in an earlier chunk and goes on, or null: its
+     *     spans here are skipped (it was dead-lettered once already), its last one ends the failure
      * @param open the document left open by the previous chunk, or null
      * @param features {@code [n, E]} row-major
      * @param nll {@code [n]}, or null when predictions are off (results then carry NaN scores)
+     * @param encoderFailures why the encoder failed a document, by its first position (absent: it did not)
      */
-    public static Step accept(DocumentAccumulator open, Pooling pooling, int embedDim, long chunkFirstPosition,
-            List<DocSpan> spans, float[] features, double[] nll) {
+    public static Step accept(Long failing, DocumentAccumulator open, Pooling pooling, int embedDim,
+            long chunkFirstPosition, List<DocSpan> spans, float[] features, double[] nll,
+            Function<Long, String> encoderFailures) {
         List<DocumentResult> finished = new ArrayList<>();
-        List<FailedDocument> unscored = new ArrayList<>();
+        List<FailedDocument> failed = new ArrayList<>();
         DocumentAccumulator current = open;
+        Long stillFailing = failing;
         for (DocSpan span : spans) {
+            if (stillFailing != null && !span.docStartsHere() && span.docFirstPosition() == stillFailing) {
+                stillFailing = span.docEndsHere() ? null : stillFailing;
+                continue;
+            }
             DocumentAccumulator acc = span.docStartsHere()
                     ? start(current, span, pooling, embedDim, chunkFirstPosition)
                     : resume(current, span, chunkFirstPosition);
+            current = null;
+            String reason = encoderFailures.apply(span.docFirstPosition());
+            if (reason != null) {
+                failed.add(new FailedDocument(acc.docId(), acc.firstPosition(), acc.tokenCount(), reason));
+                stillFailing = span.docEndsHere() ? null : span.docFirstPosition();
+                continue;
+            }
             acc.addFeatureRows(features, span.offsetInChunk(), span.countInChunk());
             if (nll != null) {
                 acc.addNll(nll, span.offsetInChunk(), span.countInChunk());
             }
-            if (span.docEndsHere()) {
-                if (nll != null && acc.scoredTokenCount() == 0) {
-                    unscored.add(new FailedDocument(acc.docId(), acc.firstPosition(), acc.tokenCount()));
-                } else {
-                    finished.add(nll != null ? acc.finish() : acc.finishEmbeddingOnly());
-                }
-                current = null;
-            } else {
+            if (!span.docEndsHere()) {
                 current = acc;
+            } else if (nll != null && acc.scoredTokenCount() == 0) {
+                failed.add(new FailedDocument(acc.docId(), acc.firstPosition(), acc.tokenCount(), UNSCORED));
+            } else {
+                finished.add(nll != null ? acc.finish() : acc.finishEmbeddingOnly());
             }
         }
-        return new Step(finished, current, unscored);
+        return new Step(finished, current, failed, stillFailing);
     }
+
+    /** Why a document that ended with no scored token gets no output. */
+    public static final String UNSCORED = "no token of the document could be scored: it is one token long, at the "
+            + "start of its stream's restarted context";
 
     private static DocumentAccumulator start(DocumentAccumulator current, DocSpan span, Pooling pooling,
             int embedDim, long chunkFirstPosition) {
@@ -104,20 +126,23 @@ public final class DocumentTracker {
     }
 
     /**
-     * The documents of a chunk that could not be encoded: the open document (the chunk continues it, or
-     * chunks were lost), and every document with a span in the chunk.
+     * The documents of a chunk the heads could not take ({@link #accept} threw): the open document (the chunk
+     * continues it, or chunks were lost), and every document with a span in the chunk that had not already failed.
+     *
+     * @param live the chunk after {@link #skipFailing}: a document that failed earlier stays failing when the
+     *     chunk lies wholly inside it (it has no span left here), so its tail is skipped and not failed again
      */
-    public static Failure fail(DocumentAccumulator open, List<DocSpan> spans) {
+    public static Failure fail(DocumentAccumulator open, Skipped live, String reason) {
         List<FailedDocument> failed = new ArrayList<>();
         if (open != null) {
-            failed.add(new FailedDocument(open.docId(), open.firstPosition(), open.tokenCount()));
+            failed.add(new FailedDocument(open.docId(), open.firstPosition(), open.tokenCount(), reason));
         }
-        Long stillFailing = null;
-        for (DocSpan span : spans) {
+        Long stillFailing = live.stillFailing();
+        for (DocSpan span : live.spans()) {
             boolean continuesOpen = open != null && !span.docStartsHere()
                     && span.docFirstPosition() == open.firstPosition();
             if (!continuesOpen) {
-                failed.add(new FailedDocument(span.docId(), span.docFirstPosition(), span.docTokenCount()));
+                failed.add(new FailedDocument(span.docId(), span.docFirstPosition(), span.docTokenCount(), reason));
             }
             stillFailing = span.docEndsHere() ? null : span.docFirstPosition();
         }

@@ -72,6 +72,25 @@ public record ModelConfig(
             throw new IllegalArgumentException("deepnorm true excludes subln true "
                     + "(torchscale's DecoderConfig sets subln = False when deepnorm is set)");
         }
+        requireStateFitsArrays(schedule, embedDim / heads);
+    }
+
+    /**
+     * One head's kept rows of a branch live in one Java array each, keys [rows, D] and values [rows, Dp] (Dp: D
+     * rounded up to the widest vector, 16), indexed with int products: ceil(w / r) x Dp must stay within an array.
+     */
+    private static void requireStateFitsArrays(DilationSchedule schedule, int headDim) {
+        long padded = (headDim + 15L) / 16 * 16;
+        for (int b = 0; b < schedule.size(); b++) {
+            Branch branch = schedule.branch(b);
+            long rows = (branch.maxKeptRows() + 15L) / 16 * 16;
+            if (rows * padded > MAX_ARRAY_VALUES) {
+                throw new IllegalArgumentException("segment_length " + branch.segmentLength() + " with dilated_ratio "
+                        + branch.dilatedRatio() + " keeps up to " + branch.maxKeptRows() + " rows per head; with the "
+                        + "head width " + headDim + " (padded to " + padded + ") that is " + rows * padded
+                        + " values, more than one array holds (" + MAX_ARRAY_VALUES + ")");
+            }
+        }
     }
 
     private static void requirePositive(String key, int value) {
@@ -97,13 +116,18 @@ public record ModelConfig(
     /** The most values this project puts in one Java array (the JVM's own cap is a few below 2^31 - 1). */
     public static final long MAX_ARRAY_VALUES = Integer.MAX_VALUE - 8;
 
+    /** The most floats a buffer view of native memory spans: {@code asBuffer()} views count bytes in an int. */
+    public static final long MAX_VIEW_FLOATS = Integer.MAX_VALUE / Float.BYTES;
+
     /**
      * The most tokens one decoder chunk may hold: its q, k, v [n, 3E] are copied into one Java array of at
-     * most MAX_ARRAY_VALUES. Longer sequences go through the streaming decoder in several chunks, which gives
-     * the same numbers.
+     * most MAX_ARRAY_VALUES, and read, like the FFN's hidden rows [n, F], through buffer views of at most
+     * MAX_VIEW_FLOATS (2^31 bytes). Longer sequences go through the streaming decoder in several chunks, which
+     * gives the same numbers. At E = 768, F = 3072: 174,762.
      */
     public int maxChunkTokens() {
-        return (int) (MAX_ARRAY_VALUES / (3L * embedDim));
+        long widestView = Math.max(3L * embedDim, ffnDim);
+        return (int) Math.min(MAX_ARRAY_VALUES / (3L * embedDim), MAX_VIEW_FLOATS / widestView);
     }
 
     /** The most floats the streaming state may hold at any position: layers x sum_i ceil(w_i/r_i) x 2E. */

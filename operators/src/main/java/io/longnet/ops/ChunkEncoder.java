@@ -17,6 +17,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Encodes one stream's chunks with the decoder, and scores them: plain Java, no Flink. One instance is shared
@@ -29,6 +31,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * rows where a document ends are copied, for top-k.
  */
 public final class ChunkEncoder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkEncoder.class);
 
     private final LongNetDecoder decoder;
     private final CorpusTokenizer tokenizer;
@@ -111,28 +115,101 @@ public final class ChunkEncoder {
         return new EncoderStream(restored, meta.lastFeatures(), meta.position());
     }
 
-    /** Runs the chunk through the stream's decoder and advances it; the chunk must start where the stream is. */
-    public EncodedChunk encode(String stream, EncoderStream state, Chunk chunk) {
-        if (chunk.firstPosition() != state.position()) {
-            throw new IllegalStateException("stream '" + stream + "' got a chunk at position " + chunk.firstPosition()
-                    + " but its decoder is at position " + state.position()
-                    + ": decoder state was lost or chunks were reordered or replayed");
+    /** What {@link #encode} made of a chunk, and the stream to keep: a new one when its context restarted. */
+    public record Encoded(EncodedChunk chunk, EncoderStream stream) {
+    }
+
+    /**
+     * Runs the chunk through the stream's decoder and advances it. The chunk must start where the stream is, or
+     * inside the document whose failure the stream skips ({@link StreamStateLost} otherwise: state was lost).
+     *
+     * <p>Failures are isolated to the document that causes them, whatever the chunk boundaries. When the chunk
+     * fails (the decoder or the scorer throws, or a feature is not finite), the stream is rolled back to the
+     * chunk's start and the chunk is encoded again document by document (each with the separator before it):
+     * the documents that fail alone go to the dead letters, and after each the context restarts at its end, so
+     * the documents after it are encoded as a stream whose context starts there. Which documents fail and what
+     * the others get then depend on the input alone, not on where a flush timer cut the chunks. A chunk that
+     * ends inside a failed document leaves the stream at that document's end: the next chunk's rows up to there
+     * are skipped.
+     */
+    public Encoded encode(String stream, EncoderStream state, Chunk chunk) {
+        Output out = new Output(chunk.length());
+        long from = resumeAt(stream, state, chunk);
+        EncoderStream current = state;
+        if (from < chunk.endPosition()) {
+            Chunk rest = suffix(chunk, from);
+            int offset = (int) (from - chunk.firstPosition());
+            StreamingDecoder.Mark mark = state.decoder().mark(rest.length());
+            try {
+                encodeInto(stream, state, rest, offset, out);
+            } catch (RuntimeException e) {
+                LOG.info("Stream '{}': positions [{}, {}) failed ({}); encoding them again document by document to "
+                        + "find the failing ones", stream, rest.firstPosition(), rest.endPosition(), e.getMessage());
+                state.decoder().rollBack(mark);
+                current = encodeByDocument(stream, state, rest, offset, out);
+            }
         }
-        int n = chunk.length();
+        return new Encoded(new EncodedChunk(stream, chunk.firstPosition(), chunk.length(), embedDim, out.features,
+                out.nll, chunk.spans(), out.topNext, modelFingerprint, out.failures), current);
+    }
+
+    /** What the document heads get of a chunk, filled part by part; rows of failed or skipped documents stay 0. */
+    private final class Output {
+        final float[] features;                       // [n, E]
+        final double[] nll;                           // [n], NaN where nothing scored; null without predictions
+        final List<DocTopNext> topNext = new ArrayList<>();
+        final List<DocFailure> failures = new ArrayList<>();
+
+        Output(int n) {
+            features = new float[n * embedDim];
+            nll = predictions ? new double[n] : null;
+            if (nll != null) {
+                Arrays.fill(nll, Double.NaN);
+            }
+        }
+    }
+
+    /**
+     * Encodes {@code rest} one document at a time: each part ends with a document's span (and starts with the
+     * separator before it), a last part holds rows after the last span. A part that fails fails its document
+     * alone, and the context restarts at that document's end.
+     */
+    private EncoderStream encodeByDocument(String stream, EncoderStream state, Chunk rest, int offset, Output out) {
+        EncoderStream current = state;
+        for (Chunk part : parts(rest)) {
+            int partOffset = offset + (int) (part.firstPosition() - rest.firstPosition());
+            try {
+                encodeInto(stream, current, part, partOffset, out);
+            } catch (RuntimeException e) {
+                DocSpan doc = part.spans().isEmpty() ? null : part.spans().get(part.spans().size() - 1);
+                long restart = doc == null ? part.endPosition() : doc.docFirstPosition() + doc.docTokenCount();
+                if (doc != null) {
+                    out.failures.add(new DocFailure(doc.docFirstPosition(), "encoder: " + e.getMessage()));
+                }
+                LOG.warn("Stream '{}': {} at positions [{}, {}) could not be encoded; the context restarts at {}",
+                        stream, doc == null ? "the separator" : "document '" + doc.docId() + "'",
+                        part.firstPosition(), part.endPosition(), restart, e);
+                current = restartAt(restart);
+            }
+        }
+        return current;
+    }
+
+    /** Runs {@code part} on {@code state} and writes its outputs at row {@code offset}; throws when it fails. */
+    private void encodeInto(String stream, EncoderStream state, Chunk part, int offset, Output out) {
+        int n = part.length();
         float[] previousRow = state.lastFeaturesRef(); // [E] or null
-        DecoderOutput out = state.decoder().accept(chunk.tokens(), false);
-        float[] features = out.featuresRowMajor(); // [n, E]
-        requireFinite(stream, chunk, features);
-        double[] nll = null;
-        List<DocTopNext> topNext = List.of();
+        DecoderOutput decoded = state.decoder().accept(part.tokens(), false);
+        float[] features = decoded.featuresRowMajor(); // [n, E]
+        requireFinite(stream, part, features);
         if (predictions) {
-            LogitsScorer.Scores scores = score(previousRow, out.features(), chunk);
-            nll = chunkNll(scores.nll(), n, previousRow == null ? 0 : 1);
-            topNext = topNext(scores, chunk, previousRow == null ? 0 : 1);
+            int s = previousRow == null ? 0 : 1;
+            LogitsScorer.Scores scores = score(previousRow, decoded.features(), part);
+            System.arraycopy(chunkNll(scores.nll(), n, s), 0, out.nll, offset, n);
+            out.topNext.addAll(topNext(scores, part, s));
         }
+        System.arraycopy(features, 0, out.features, offset * embedDim, n * embedDim);
         state.setLastFeatures(Arrays.copyOfRange(features, (n - 1) * embedDim, n * embedDim));
-        return new EncodedChunk(stream, chunk.firstPosition(), n, embedDim, features, nll, chunk.spans(), topNext,
-                modelFingerprint);
     }
 
     private void requireFinite(String stream, Chunk chunk, float[] features) {
@@ -140,19 +217,73 @@ public final class ChunkEncoder {
             if (!Float.isFinite(features[i])) {
                 throw new IllegalArgumentException("stream '" + stream + "': the model's features are " + features[i]
                         + " at position " + (chunk.firstPosition() + i / embedDim) + ", in the chunk of positions ["
-                        + chunk.firstPosition() + ", " + (chunk.firstPosition() + chunk.length()) + ")");
+                        + chunk.firstPosition() + ", " + chunk.endPosition() + ")");
             }
         }
     }
 
     /**
-     * The stream after a chunk that could not be encoded (the decoder or the scorer threw): its context
-     * restarts at the chunk's end, so the chunk's rows, which may be non-finite or half appended, are never
-     * seen, and the stream's later chunks are encoded as if its context began there. Deterministic: a replay
-     * after a failure gives the same outputs.
+     * Where the stream's next row is in {@code chunk}: its first row, or, when the stream skips the rest of a
+     * failed document (its context starts at that document's end, past the chunk's start), that end.
      */
-    public EncoderStream restartAfter(Chunk chunk) {
-        return restartAt(chunk.firstPosition() + chunk.length());
+    private static long resumeAt(String stream, EncoderStream state, Chunk chunk) {
+        long position = state.position();
+        if (position == chunk.firstPosition()) {
+            return position;
+        }
+        DocSpan first = chunk.spans().isEmpty() ? null : chunk.spans().get(0);
+        boolean skipsFailedDocument = position > chunk.firstPosition()
+                && state.decoder().state().contextStart() == position && first != null
+                && first.offsetInChunk() == 0 && !first.docStartsHere()
+                && first.docFirstPosition() + first.docTokenCount() == position;
+        if (skipsFailedDocument) {
+            return Math.min(position, chunk.endPosition());
+        }
+        throw new StreamStateLost("stream '" + stream + "' got a chunk at position " + chunk.firstPosition()
+                + " but its encoder state is at position " + position + ": the encoder's state was lost "
+                + "or does not belong to this checkpoint (the tokenizer's and the encoder's state must come from "
+                + "one checkpoint)");
+    }
+
+    /** The rows of {@code chunk} from stream position {@code from} on; {@code from} never cuts a document's span. */
+    private static Chunk suffix(Chunk chunk, long from) {
+        return from == chunk.firstPosition() ? chunk
+                : slice(chunk, (int) (from - chunk.firstPosition()), chunk.length());
+    }
+
+    /** {@code chunk} cut after each document's span; a last part holds the rows after the last span. */
+    private static List<Chunk> parts(Chunk chunk) {
+        List<Chunk> parts = new ArrayList<>();
+        int from = 0;
+        for (DocSpan span : chunk.spans()) {
+            int to = span.offsetInChunk() + span.countInChunk();
+            parts.add(slice(chunk, from, to));
+            from = to;
+        }
+        if (from < chunk.length()) {
+            parts.add(slice(chunk, from, chunk.length()));
+        }
+        return parts;
+    }
+
+    /** Rows [from, to) of {@code chunk}, with the spans inside them; no span may be cut. */
+    private static Chunk slice(Chunk chunk, int from, int to) {
+        List<DocSpan> spans = new ArrayList<>();
+        for (DocSpan span : chunk.spans()) {
+            requireUncut(span, from);
+            requireUncut(span, to);
+            if (span.offsetInChunk() >= from && span.offsetInChunk() < to) {
+                spans.add(new DocSpan(span.docId(), span.docFirstPosition(), span.docTokenCount(),
+                        span.offsetInChunk() - from, span.countInChunk(), span.docStartsHere(), span.docEndsHere()));
+            }
+        }
+        return new Chunk(chunk.firstPosition() + from, Arrays.copyOfRange(chunk.tokens(), from, to), spans);
+    }
+
+    private static void requireUncut(DocSpan span, int cut) {
+        if (span.offsetInChunk() < cut && span.offsetInChunk() + span.countInChunk() > cut) {
+            throw new IllegalStateException("row " + cut + " cuts the span of document '" + span.docId() + "'");
+        }
     }
 
     /** A stream at {@code position} whose context starts there; its stored rows are dropped at its next write. */

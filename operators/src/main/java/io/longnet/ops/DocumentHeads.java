@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * Emits one {@link EmbeddingOut} per document, and one {@link PredictionOut} on {@link #PREDICTIONS}
  * when predictions are on, once the document's last token has been seen.
  *
- * <p>A document that cannot get them goes whole to {@link #FAILURES} instead, with the reason: every document
- * with a token in a chunk the encoder failed on (its later spans are skipped: {@code failing-document}, the
+ * <p>A document that cannot get them goes whole to {@link #FAILURES} instead, once, with the reason: a document
+ * the encoder failed ({@link EncodedChunk#failures()}; its later spans are skipped: {@code failing-document}, the
  * first position of that document), one that has no scored token, and every document of a chunk on which
  * these heads themselves throw. So one input never stops the job: documents in = embeddings + failures
  * (+ the parser's dead letters).
@@ -99,20 +99,21 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
 
     @Override
     public void processElement(EncodedChunk chunk, Context ctx, Collector<EmbeddingOut> out) throws Exception {
-        DocumentTracker.Skipped live = DocumentTracker.skipFailing(failingDocument.value(), chunk.spans());
+        Long failing = failingDocument.value();
         byte[] bytes = openDocument.value();
         DocumentAccumulator open = bytes == null ? null : DocumentAccumulator.fromBytes(bytes);
-        if (chunk.isFailed()) {
-            fail(chunk, ctx, DocumentTracker.fail(open, live.spans()), chunk.failure());
-            return;
-        }
         DocumentTracker.Step step;
         try {
-            step = accept(chunk, open, live.spans());
+            step = accept(chunk, failing, open);
         } catch (RuntimeException e) {
             LOG.warn("Stream '{}': the document heads failed on the chunk at position {}; its documents go to the "
                     + "dead letters", chunk.stream(), chunk.firstPosition(), e);
-            fail(chunk, ctx, DocumentTracker.fail(open, live.spans()), "document heads: " + e.getMessage());
+            DocumentTracker.Failure failure = DocumentTracker.fail(open,
+                    DocumentTracker.skipFailing(failing, chunk.spans()), "document heads: " + e.getMessage());
+            for (DocumentTracker.FailedDocument doc : failure.failed()) {
+                emitFailure(chunk, ctx, doc);
+            }
+            store(null, failure.stillFailing());
             return;
         }
         for (DocumentResult doc : step.finished()) {
@@ -126,11 +127,10 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
                         doc.tokenCount(), doc.meanNll(), doc.perplexity(), topNext(chunk, doc)));
             }
         }
-        for (DocumentTracker.FailedDocument doc : step.unscored()) {
-            emitFailure(chunk, ctx, doc, "no token of the document could be scored: it is one token long, at the"
-                    + " start of its stream's restarted context");
+        for (DocumentTracker.FailedDocument doc : step.failed()) {
+            emitFailure(chunk, ctx, doc);
         }
-        store(step.stillOpen(), live.stillFailing());
+        store(step.stillOpen(), step.stillFailing());
     }
 
     private void recordLatency(long sourceTimestamp) {
@@ -139,27 +139,19 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
         }
     }
 
-    private DocumentTracker.Step accept(EncodedChunk chunk, DocumentAccumulator open, List<DocSpan> spans) {
+    private DocumentTracker.Step accept(EncodedChunk chunk, Long failing, DocumentAccumulator open) {
         if (predictions && chunk.nll() == null) {
             throw new IllegalStateException("predictions are on but the chunk of stream '" + chunk.stream()
                     + "' at position " + chunk.firstPosition() + " has no NLL: the encoder runs with predictions off");
         }
-        return DocumentTracker.accept(open, pooling, chunk.embedDim(), chunk.firstPosition(), spans,
-                chunk.features(), predictions ? chunk.nll() : null);
+        return DocumentTracker.accept(failing, open, pooling, chunk.embedDim(), chunk.firstPosition(), chunk.spans(),
+                chunk.features(), predictions ? chunk.nll() : null, chunk::failureOf);
     }
 
-    private void fail(EncodedChunk chunk, Context ctx, DocumentTracker.Failure failure, String reason)
-            throws Exception {
-        for (DocumentTracker.FailedDocument doc : failure.failed()) {
-            emitFailure(chunk, ctx, doc, reason);
-        }
-        store(null, failure.stillFailing());
-    }
-
-    private void emitFailure(EncodedChunk chunk, Context ctx, DocumentTracker.FailedDocument doc, String reason) {
+    private void emitFailure(EncodedChunk chunk, Context ctx, DocumentTracker.FailedDocument doc) {
         documentsFailed.inc();
         ctx.output(FAILURES, new DocumentFailure(doc.docId(), chunk.stream(), doc.firstPosition(), doc.tokenCount(),
-                reason, chunk.modelFingerprint()));
+                doc.reason(), chunk.modelFingerprint()));
     }
 
     private void store(DocumentAccumulator stillOpen, Long stillFailing) throws Exception {

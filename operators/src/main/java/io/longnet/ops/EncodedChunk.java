@@ -23,8 +23,9 @@ import java.util.Objects;
  * @param topNext for each document whose last token is in this chunk, in stream order: its likeliest
  *     next tokens; empty when predictions are off or top-k is 0
  * @param modelFingerprint the model that produced it
- * @param failure why the encoder could not encode the chunk, or null; a failed chunk has no features, NLL or
- *     top-k lists, and each of its documents goes to the dead letters (see {@link ChunkEncoder#restartAfter})
+ * @param failures the documents with a span here that the encoder could not encode, in stream order: their
+ *     rows hold 0 features and NaN NLL and no top-k list; every other document's rows are as in a healthy run
+ *     (see {@link ChunkEncoder#encode})
  */
 public record EncodedChunk(
         String stream,
@@ -36,15 +37,10 @@ public record EncodedChunk(
         List<DocSpan> spans,
         List<DocTopNext> topNext,
         String modelFingerprint,
-        String failure) {
+        List<DocFailure> failures) {
 
     public EncodedChunk {
-        if (failure != null && (failure.isEmpty() || features == null || features.length != 0 || nll != null || !topNext.isEmpty())) {
-            throw new IllegalArgumentException("failed chunk of stream '" + stream + "' at position " + firstPosition
-                    + " must carry a reason and no features, NLL or top-k lists");
-        }
-        if (failure == null && (tokenCount < 1 || embedDim < 1 || features == null
-                || features.length != (long) tokenCount * embedDim)) {
+        if (tokenCount < 1 || embedDim < 1 || features == null || features.length != (long) tokenCount * embedDim) {
             throw new IllegalArgumentException("encoded chunk of stream '" + stream + "' at position " + firstPosition
                     + " has tokenCount " + tokenCount + ", embedDim " + embedDim + " and "
                     + (features == null ? "no" : features.length) + " feature values, expected tokenCount * embedDim");
@@ -55,23 +51,30 @@ public record EncodedChunk(
         }
         spans = List.copyOf(spans);
         topNext = List.copyOf(topNext);
+        failures = List.copyOf(failures);
+        for (DocFailure f : failures) {
+            if (spans.stream().noneMatch(s -> s.docFirstPosition() == f.docFirstPosition())) {
+                throw new IllegalArgumentException("encoded chunk of stream '" + stream + "' at position "
+                        + firstPosition + " fails the document at position " + f.docFirstPosition()
+                        + ", which has no span in it");
+            }
+        }
     }
 
-    /** An encoded chunk. */
+    /** An encoded chunk in which every document was encoded. */
     public EncodedChunk(String stream, long firstPosition, int tokenCount, int embedDim, float[] features,
             double[] nll, List<DocSpan> spans, List<DocTopNext> topNext, String modelFingerprint) {
-        this(stream, firstPosition, tokenCount, embedDim, features, nll, spans, topNext, modelFingerprint, null);
+        this(stream, firstPosition, tokenCount, embedDim, features, nll, spans, topNext, modelFingerprint, List.of());
     }
 
-    /** A chunk the encoder could not encode, and why. */
-    public static EncodedChunk failed(String stream, long firstPosition, int tokenCount, int embedDim,
-            List<DocSpan> spans, String modelFingerprint, String reason) {
-        return new EncodedChunk(stream, firstPosition, tokenCount, embedDim, new float[0], null, spans, List.of(),
-                modelFingerprint, reason);
-    }
-
-    public boolean isFailed() {
-        return failure != null;
+    /** Why the document starting at {@code docFirstPosition} failed in this chunk, or null when it did not. */
+    public String failureOf(long docFirstPosition) {
+        for (DocFailure f : failures) {
+            if (f.docFirstPosition() == docFirstPosition) {
+                return f.reason();
+            }
+        }
+        return null;
     }
 
     /** The top-k list of the document starting at {@code docFirstPosition} that ends in this chunk, if any. */
@@ -107,19 +110,19 @@ public record EncodedChunk(
                 && spans.equals(other.spans)
                 && topNext.equals(other.topNext)
                 && Objects.equals(modelFingerprint, other.modelFingerprint)
-                && Objects.equals(failure, other.failure);
+                && failures.equals(other.failures);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(stream, firstPosition, tokenCount, Arrays.hashCode(features), Arrays.hashCode(nll),
-                spans, topNext, modelFingerprint, failure);
+                spans, topNext, modelFingerprint, failures);
     }
 
     @Override
     public String toString() {
         return "EncodedChunk[stream=" + stream + ", firstPosition=" + firstPosition + ", tokenCount=" + tokenCount
                 + ", embedDim=" + embedDim + ", nll=" + (nll == null ? "off" : "on") + ", spans=" + spans
-                + ", topNext=" + topNext.size() + " lists" + ", model=" + modelFingerprint + "]";
+                + ", topNext=" + topNext.size() + " lists" + ", failures=" + failures + ", model=" + modelFingerprint + "]";
     }
 }

@@ -9,12 +9,12 @@ import io.longnet.model.ModelDirectory;
 import io.longnet.state.HotStreams;
 import io.longnet.state.KvStore;
 import io.longnet.state.StreamMeta;
-import io.longnet.text.Chunk;
 import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -32,6 +32,7 @@ import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -53,11 +54,14 @@ import org.slf4j.LoggerFactory;
  * RocksDB on their next chunk. The hot copies are derived data: after a restore they are rebuilt lazily.
  *
  * <p>Operator state {@code encoder-model} records the model fingerprint, so that a restore with another
- * model fails at start, naming both, instead of mixing two models' rows in one stream.
+ * model fails at start, naming both, instead of mixing two models' rows in one stream; with
+ * {@link ModelChange#RESTART_STREAMS} every stream restarts at once instead. State that cannot be used (format 1, a
+ * stream's unreadable state, a chunk that does not continue its stream) stops the job with restarts suppressed,
+ * naming the stream: restoring the same checkpoint again would only fail again.
  *
  * <p>Metrics: meter {@code tokensPerSecond}; gauge {@code position} per stream (group {@code stream}, the first
  * {@link #STREAM_METRICS_LIMIT} streams of a subtask); counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
- * {@code hotStreamReloads}, {@code chunksFailed}; gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
+ * {@code hotStreamReloads}, {@code chunksFailed} (chunks in which a document failed); gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
  * (their buffers as allocated), {@code hotStreams}; histogram {@code chunkLatencyMillis}.
  */
 public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
@@ -81,8 +85,13 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient ValueState<byte[]> streamMeta;          // StreamMeta.toBytes()
     private transient List<MapState<Long, byte[]>> kvBranches; // [branches] KvPieces key -> piece
     private transient ListState<String> encoderModel;          // the model fingerprint, one entry per subtask
+    private transient ListState<Integer> encoderBranches;      // the model's branch count, one entry per subtask
+    private transient boolean restored;
+    private transient boolean modelChanged;  // restored from another model's state with RESTART_STREAMS
+    private transient int restoredBranches;  // most kv-branch maps the restored state may hold
     private transient KvStore kvStore;
     private transient HotStreams<EncoderStream> hot;
+    private transient long oneStreamBytes; // the most one stream's hot copy can take (oneStreamBytes(config))
     private transient Counter tokensEncoded;
     private transient Counter bytesWrittenToState;
     private transient Counter evictions;
@@ -91,6 +100,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient Histogram chunkLatencyMillis;
     private transient volatile long kvStateBytes; // written by the task thread, read by metric reporters
     private transient volatile long heldBytes;
+    private transient volatile long peakHeldBytes; // most held at once, measured right after each chunk's encode
     private transient volatile int hotCount;
     private transient Map<String, Long> positions; // stream -> position, read by metric reporters
 
@@ -152,12 +162,21 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         LOG.info("Encoder threads: {} ({} cores, {} slots on this TaskManager)", count,
                 Runtime.getRuntime().availableProcessors(), slots);
         encoder = loadEncoder();
+        restored = context.isRestored();
         encoderModel = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("encoder-model", Types.STRING));
+        encoderBranches = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("encoder-branches", Types.INT));
+        restoredBranches = encoder.branches();
+        for (Integer branches : encoderBranches.get()) {
+            restoredBranches = Math.max(restoredBranches, branches);
+        }
+        modelChanged = false;
         for (String restored : encoderModel.get()) {
             if (!restored.equals(encoder.modelFingerprint()) && onModelChange == ModelChange.RESTART_STREAMS) {
                 LOG.warn("The encoder's state was written by model {}, the job now runs model {}: every stream keeps "
                         + "its position and restarts its context there", restored, encoder.modelFingerprint());
+                modelChanged = true;
             } else if (!restored.equals(encoder.modelFingerprint())) {
                 throw new SuppressRestartsException(new IllegalStateException("the encoder's state was written by "
                         + "model " + restored + ", but the job now runs model " + encoder.modelFingerprint() + " from '"
@@ -178,6 +197,12 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
                     PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)));
         }
         kvStore = new KeyedKvStore();
+        if (restored) {
+            refuseFormat1();
+        }
+        if (modelChanged) {
+            restartEveryStream();
+        }
         hot = new HotStreams<>(hotStateBytes, EncoderStream::heldBytes);
         tokensEncoded = getMetricGroup().counter("tokensEncoded");
         bytesWrittenToState = getMetricGroup().counter("bytesWrittenToState");
@@ -189,7 +214,85 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         positions = new ConcurrentHashMap<>();
         getMetricGroup().gauge("kvStateBytes", () -> kvStateBytes);
         getMetricGroup().gauge("hotStateBytes", () -> heldBytes);
+        getMetricGroup().gauge("hotStatePeakBytes", () -> peakHeldBytes);
         getMetricGroup().gauge("hotStreams", () -> hotCount);
+    }
+
+    /**
+     * State format 1 kept a stream in {@code decoder-state}, which this build does not read: taken as a stream
+     * without state, it would restart at 0 while its tokenizer is further on. Refused at start instead.
+     */
+    private void refuseFormat1() throws Exception {
+        getRuntimeContext().getState(
+                new ValueStateDescriptor<>("decoder-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        try (Stream<Object> keys = getKeyedStateBackend().getKeys("decoder-state", VoidNamespace.INSTANCE)) {
+            Object stream = keys.findFirst().orElse(null);
+            if (stream != null) {
+                throw new SuppressRestartsException(new IllegalStateException("the encoder's checkpoint holds stream '"
+                        + stream + "' in state format 1 ('decoder-state'), which does not start with the LNS2 marker: "
+                        + "this build reads format " + StreamMeta.VERSION + " only (operators/STATE-FORMAT.md); start "
+                        + "the job without this checkpoint"));
+            }
+        }
+    }
+
+    /**
+     * Restored from another model's state with {@link ModelChange#RESTART_STREAMS}: every stream's context restarts
+     * at its position now, idle ones too, so that after the next checkpoint no stream holds the old model's rows
+     * and {@code encoder-model} names the one model that wrote the state. Maps of branches the new model lacks are
+     * cleared for every stream.
+     */
+    private void restartEveryStream() throws Exception {
+        List<MapState<Long, byte[]>> stale = new ArrayList<>();
+        List<String> names = new ArrayList<>(List.of("stream-meta"));
+        for (int b = encoder.branches(); b < restoredBranches; b++) {
+            stale.add(getRuntimeContext().getMapState(new MapStateDescriptor<>("kv-branch-" + b, Types.LONG,
+                    PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)));
+            names.add("kv-branch-" + b);
+        }
+        List<Object> streams;
+        try (Stream<Object> keys = getKeyedStateBackend().getKeys(names, VoidNamespace.INSTANCE)) {
+            streams = keys.distinct().toList(); // collected first: the loop below writes the states it lists
+        }
+        int restarted = 0;
+        for (Object stream : streams) {
+            setCurrentKey(stream);
+            for (MapState<Long, byte[]> map : stale) {
+                map.clear();
+            }
+            byte[] bytes = streamMeta.value();
+            if (bytes == null) {
+                continue;
+            }
+            StreamMeta meta = readMeta(stream.toString(), bytes);
+            if (!meta.modelFingerprint().equals(encoder.modelFingerprint())) {
+                for (int b = 0; b < encoder.branches(); b++) {
+                    kvStore.clear(b);
+                }
+                streamMeta.update(new StreamMeta(encoder.modelFingerprint(), meta.position(), meta.position(), null)
+                        .toBytes());
+                restarted++;
+            }
+        }
+        LOG.warn("Model change: {} of {} streams restarted their context at their position", restarted,
+                streams.size());
+    }
+
+    private static StreamMeta readMeta(String stream, byte[] bytes) {
+        try {
+            return StreamMeta.fromBytes(bytes);
+        } catch (RuntimeException e) {
+            throw unreadable(stream, e);
+        }
+    }
+
+    /**
+     * A stream whose stored state cannot be used fails the job for good: restarting from the same checkpoint
+     * would read the same state again, a restart loop. The operator must decide (another checkpoint, or none).
+     */
+    private static SuppressRestartsException unreadable(String stream, Exception cause) {
+        return new SuppressRestartsException(new IllegalStateException("the encoder cannot use the stored state of "
+                + "stream '" + stream + "': " + cause.getMessage(), cause));
     }
 
     private ChunkEncoder loadEncoder() {
@@ -202,6 +305,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
                     + modelDir + "': " + e.getMessage(), e));
         }
         long oneStream = oneStreamBytes(model.config());
+        oneStreamBytes = oneStream;
         if (hotStateBytes < oneStream) {
             throw new SuppressRestartsException(new IllegalArgumentException("hot state memory " + hotStateBytes
                     + " bytes is below what one stream of model '" + modelDir + "' may hold (" + oneStream + " bytes)"));
@@ -220,47 +324,49 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             throw new IllegalStateException("encoder must be keyed by stream: chunk of stream '" + stream
                     + "' arrived under key '" + getCurrentKey() + "'");
         }
+        makeRoom(stream);
         EncoderStream state = hotStream(stream);
         long keptBefore = state.stateBytes();
         long start = System.nanoTime();
-        EncodedChunk encoded;
+        ChunkEncoder.Encoded encoded;
         try {
             encoded = encoder.encode(stream, state, in.chunk());
-        } catch (RuntimeException e) {
-            encoded = failed(stream, in.chunk(), e);
-            state = hot.get(stream);
+        } catch (StreamStateLost e) {
+            throw new SuppressRestartsException(e);
+        }
+        if (encoded.stream() != state) {
+            hot.put(stream, encoded.stream()); // the context restarted after a failed document
+        }
+        if (!encoded.chunk().failures().isEmpty()) {
+            chunksFailed.inc();
         }
         chunkLatencyMillis.update((System.nanoTime() - start) / 1_000_000);
-        kvStateBytes += state.stateBytes() - keptBefore;
+        kvStateBytes += encoded.stream().stateBytes() - keptBefore;
         hot.resized(stream);
-        evictBeyondLimit(stream);
-        tokensEncoded.inc(encoded.tokenCount());
-        trackPosition(stream, state.position());
-        output.collect(element.replace(encoded));
-    }
-
-    /** The stream's position as a gauge {@code stream.<name>.position}, for the first streams of this subtask. */
-    private void trackPosition(String stream, long position) {
-        if (positions.put(stream, position) == null) {
-            if (positions.size() <= STREAM_METRICS_LIMIT) {
-                getMetricGroup().addGroup("stream", stream).gauge("position", () -> positions.get(stream));
-            }
-        }
+        peakHeldBytes = Math.max(peakHeldBytes, hot.bytes());
+        heldBytes = hot.bytes();
+        hotCount = hot.size();
+        tokensEncoded.inc(in.chunk().length());
+        trackPosition(stream, encoded.stream().position());
+        output.collect(element.replace(encoded.chunk()));
     }
 
     /**
-     * One chunk could not be encoded: its documents go to the dead letters (the heads do that from the failed
-     * chunk), and the stream's context restarts after it ({@link ChunkEncoder#restartAfter}), so that one input
-     * never stops the job or the stream.
+     * The stream's position as a gauge {@code stream.<name>.position}, for the first streams of this subtask only:
+     * the map holds no entry for the others, so it does not grow with every stream ever seen.
      */
-    private EncodedChunk failed(String stream, Chunk chunk, RuntimeException e) {
-        LOG.warn("Stream '{}': the chunk at positions [{}, {}) could not be encoded; its documents go to the dead "
-                + "letters and the stream's context restarts after it", stream, chunk.firstPosition(),
-                chunk.firstPosition() + chunk.length(), e);
-        chunksFailed.inc();
-        hot.put(stream, encoder.restartAfter(chunk));
-        return EncodedChunk.failed(stream, chunk.firstPosition(), chunk.length(), encoder.embedDim(), chunk.spans(),
-                encoder.modelFingerprint(), "encoder: " + e.getMessage());
+    private void trackPosition(String stream, long position) {
+        if (positions.containsKey(stream)) {
+            positions.put(stream, position);
+        } else if (positions.size() < STREAM_METRICS_LIMIT) {
+            positions.put(stream, position);
+            getMetricGroup().addGroup("stream", stream).gauge("position", () -> positions.get(stream));
+        }
+    }
+
+    /** Streams whose position is tracked (for tests). */
+    int trackedPositions() {
+        return positions.size();
     }
 
     /** The stream's hot copy, rebuilt from keyed state (the current key's) when not in memory. */
@@ -271,7 +377,11 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             if (meta == null) {
                 state = encoder.newStream();
             } else {
-                state = encoder.restore(stream, StreamMeta.fromBytes(meta), kvStore, onModelChange);
+                try {
+                    state = encoder.restore(stream, StreamMeta.fromBytes(meta), kvStore, onModelChange);
+                } catch (Exception e) {
+                    throw unreadable(stream, e);
+                }
                 reloads.inc();
             }
             hot.put(stream, state);
@@ -280,9 +390,12 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         return state;
     }
 
-    /** Writes back and drops the least recently used streams beyond the memory limit. */
-    private void evictBeyondLimit(String currentKey) throws Exception {
-        int dropped = hot.evictBeyondLimit(currentKey, (stream, state) -> {
+    /**
+     * Writes back and drops the least recently used other streams until they fit in the memory limit beside this
+     * stream at its bound: before it is reloaded and encoded, so that the limit holds while it grows.
+     */
+    private void makeRoom(String currentKey) throws Exception {
+        int dropped = hot.makeRoom(currentKey, oneStreamBytes, (stream, state) -> {
             setCurrentKey(stream);
             writeIfDirty(state);
             kvStateBytes -= state.stateBytes();
@@ -291,8 +404,6 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             setCurrentKey(currentKey);
             evictions.inc(dropped);
         }
-        heldBytes = hot.bytes();
-        hotCount = hot.size();
     }
 
     @Override
@@ -307,6 +418,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         super.snapshotState(context);
         writeDirty();
         encoderModel.update(List.of(encoder.modelFingerprint()));
+        encoderBranches.update(List.of(encoder.branches()));
     }
 
     private void writeDirty() throws Exception {

@@ -69,20 +69,24 @@ public final class HotStreams<V> {
     }
 
     /**
-     * Drops least recently used entries other than {@code keep} until the held bytes are within the limit,
-     * handing each to {@code evictor} first. Returns how many were dropped. {@code keep} alone may exceed the
-     * limit: the caller checks at start that one stream's bound fits.
+     * Drops least recently used entries other than {@code keep} until they fit in the limit beside
+     * {@code keep} grown to {@code keepAtMost} bytes (held or not), handing each to {@code evictor} first.
+     * Returns how many were dropped. Called before {@code keep} is loaded or grows, so that the limit holds
+     * at every moment, not only after the fact; the caller checks at start that {@code keepAtMost} fits.
      */
-    public int evictBeyondLimit(String keep, Evictor<V> evictor) throws Exception {
+    public int makeRoom(String keep, long keepAtMost, Evictor<V> evictor) throws Exception {
+        Entry<V> kept = entries.get(keep);
+        long others = bytes - (kept == null ? 0 : kept.bytes);
         int dropped = 0;
         Iterator<Map.Entry<String, Entry<V>>> eldest = entries.entrySet().iterator();
-        while (bytes > limitBytes && eldest.hasNext()) {
+        while (others + keepAtMost > limitBytes && eldest.hasNext()) {
             Map.Entry<String, Entry<V>> e = eldest.next();
             if (e.getKey().equals(keep)) {
                 continue;
             }
             evictor.evict(e.getKey(), e.getValue().value);
             bytes -= e.getValue().bytes;
+            others -= e.getValue().bytes;
             eldest.remove();
             dropped++;
         }

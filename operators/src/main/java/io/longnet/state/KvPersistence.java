@@ -5,9 +5,6 @@ import io.longnet.decoder.DecoderState;
 import io.longnet.model.Branch;
 import io.longnet.model.DilationSchedule;
 import io.longnet.model.ModelConfig;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -124,16 +121,14 @@ public final class KvPersistence {
     /**
      * Fills {@code state}, new and empty, with the rows stored for a stream at {@code position} whose context
      * starts at {@code contextStart}. Fails, naming the layer, branch and head, when the pieces do not cover
-     * exactly the rows that position keeps.
+     * exactly the rows that position keeps. Each piece is appended as the store yields it (in key order, see
+     * {@link KvStore#pieces}), so a restore holds one piece's bytes at a time beside the rows, never a branch's.
      */
     public void read(DecoderState state, long contextStart, long position, KvStore store) throws Exception {
         state.restorePosition(contextStart, position);
         for (int b = 0; b < schedule.size(); b++) {
-            List<Map.Entry<Long, byte[]>> pieces = new ArrayList<>();
-            store.pieces(b).forEach(pieces::add);
-            pieces.sort(Comparator.comparingLong(Map.Entry::getKey));
             int[] next = new int[config.layers() * heads]; // [layers * H] next row expected
-            for (Map.Entry<Long, byte[]> piece : pieces) {
+            for (Map.Entry<Long, byte[]> piece : store.pieces(b)) {
                 appendPiece(state, b, piece.getKey(), piece.getValue(), next);
             }
             for (int layer = 0; layer < config.layers(); layer++) {

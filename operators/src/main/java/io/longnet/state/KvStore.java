@@ -9,7 +9,11 @@ import java.util.Map;
  */
 public interface KvStore {
 
-    /** Every piece stored for {@code branch}, in any order. */
+    /**
+     * Every piece stored for {@code branch}, in ascending key order (so each (layer, head)'s pieces come by first
+     * row), read lazily. RocksDB's {@code MapState} iterates so: a {@code Long} key serializes big-endian and
+     * piece keys are non-negative.
+     */
     Iterable<Map.Entry<Long, byte[]>> pieces(int branch) throws Exception;
 
     /** Stores one piece; a key is written once and never rewritten while its segment is open. */

@@ -86,7 +86,8 @@ public record StreamMeta(String modelFingerprint, long contextStart, long positi
             }
             return new StreamMeta(fingerprint, contextStart, position, last);
         } catch (IOException e) {
-            throw new IllegalArgumentException("stream state bytes are truncated or corrupt: " + e.getMessage(), e);
+            throw new IllegalArgumentException("stream state of " + data.length + " bytes is truncated or corrupt ("
+                    + e + ")", e);
         }
     }
 }

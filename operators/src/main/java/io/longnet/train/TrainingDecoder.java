@@ -193,6 +193,11 @@ public final class TrainingDecoder {
             throw new IllegalArgumentException("a chunk needs n >= 1 tokens and n targets, got " + n + " and "
                     + targets.length);
         }
+        if (n > c.maxChunkTokens()) {
+            throw new IllegalArgumentException("a chunk of " + n + " tokens is over this model's limit of "
+                    + c.maxChunkTokens() + " (decoder_embed_dim " + c.embedDim() + ", decoder_ffn_embed_dim "
+                    + c.ffnDim() + "): lower --chunk");
+        }
         boolean backward = lossScale != 0;
         try (MemoryWorkspace workspace = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
             Embedded embedded = embed(tokens);

@@ -72,6 +72,34 @@ class ParallelLoopTest {
         assertThat(total).as("the caller went on with the other indices").isEqualTo(40);
     }
 
+    /**
+     * The caller's body throws while a helper's is still running: the caller's exception comes out (not the
+     * helper's later one), and only once the helper has stopped (it finishes only when the caller is blocked
+     * waiting for it, so a loop that rethrew at once would see it unfinished).
+     */
+    @Test
+    void theCallersOwnExceptionIsRethrownOnceTheHelpersStopped() {
+        Thread caller = Thread.currentThread();
+        CountDownLatch helperStarted = new CountDownLatch(1);
+        CountDownLatch callerFailing = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean helperDone = new java.util.concurrent.atomic.AtomicBoolean();
+        assertThatThrownBy(() -> ParallelLoop.forEach(2, 2, i -> {
+            if (Thread.currentThread() == caller) {
+                awaitQuietly(helperStarted);
+                callerFailing.countDown();
+                throw new IllegalStateException("caller failed at " + i);
+            }
+            helperStarted.countDown();
+            awaitQuietly(callerFailing);
+            while (caller.getState() != Thread.State.WAITING && caller.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait(); // until the caller waits for this helper
+            }
+            helperDone.set(true);
+            throw new IllegalArgumentException("helper failed at " + i);
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("caller failed");
+        assertThat(helperDone).as("the helper had stopped when the caller's exception came out").isTrue();
+    }
+
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             assertThat(latch.await(30, TimeUnit.SECONDS)).as("a helper took an index").isTrue();

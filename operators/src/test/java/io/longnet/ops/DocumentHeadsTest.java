@@ -46,6 +46,15 @@ class DocumentHeadsTest {
                 predictions ? top : List.of(), "fp");
     }
 
+    /** A chunk in which the encoder failed every document. */
+    private static EncodedChunk failed(String stream, long firstPosition, int n, int embedDim, List<DocSpan> spans,
+            String model, String reason) {
+        double[] nll = new double[n];
+        java.util.Arrays.fill(nll, Double.NaN);
+        return new EncodedChunk(stream, firstPosition, n, embedDim, new float[n * embedDim], nll, spans, List.of(),
+                model, spans.stream().map(s -> new DocFailure(s.docFirstPosition(), reason)).distinct().toList());
+    }
+
     private static OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> harness(Pooling pooling, int topK,
             boolean predictions) throws Exception {
         return OpsTestSupport.keyed(new DocumentHeads(pooling, topK, predictions), EncodedChunk::stream);
@@ -106,7 +115,7 @@ class DocumentHeadsTest {
     void aFailedChunkFailsEveryDocumentInItAndTheStreamGoesOn() throws Exception {
         try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
             h.process(first("S", true));
-            h.process(EncodedChunk.failed("S", 5, 3, 2, second("S", true).spans(), "fp", "encoder: NaN"));
+            h.process(failed("S", 5, 3, 2, second("S", true).spans(), "fp", "encoder: NaN"));
             assertThat(failures(h)).containsExactly(new DocumentFailure("x", "S", 1, 5, "encoder: NaN", "fp"),
                     new DocumentFailure("y", "S", 7, 1, "encoder: NaN", "fp"));
             h.process(chunk("S", 8, 2, List.of(new DocSpan("z", 9, 1, 1, 1, true, true)),
@@ -121,7 +130,7 @@ class DocumentHeadsTest {
     @Test
     void theRestOfADocumentThatFailedIsSkipped() throws Exception {
         try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
-            h.process(EncodedChunk.failed("S", 0, 5, 2, first("S", true).spans(), "fp", "encoder: NaN"));
+            h.process(failed("S", 0, 5, 2, first("S", true).spans(), "fp", "encoder: NaN"));
             OperatorSubtaskState snapshot = h.checkpoint(1);
             try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> restored =
                     harness(Pooling.MEAN, 1, true).restore(snapshot)) {
@@ -131,6 +140,48 @@ class DocumentHeadsTest {
                 assertThat(failures(restored)).isEmpty();
             }
             assertThat(failures(h)).extracting(DocumentFailure::id).containsExactly("x");
+        }
+    }
+
+    /**
+     * Stream {@code SEP d d d d d d d d SEP e}: chunks [0, 3) and [3, 6) fail, the second wholly inside "d";
+     * the healthy chunk [6, 11) holds the tail of "d" and all of "e". "d" is dead-lettered once, "e" comes out.
+     */
+    @Test
+    void aDocumentOverTwoFailedChunksFailsOnceAndItsNeighbourIsKept() throws Exception {
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
+            h.process(failed("S", 0, 3, 2, List.of(new DocSpan("d", 1, 8, 1, 2, true, false)), "fp",
+                    "encoder: NaN"));
+            h.process(failed("S", 3, 3, 2, List.of(new DocSpan("d", 1, 8, 0, 3, false, false)), "fp",
+                    "encoder: NaN"));
+            h.process(chunk("S", 6, 5, List.of(new DocSpan("d", 1, 8, 0, 3, false, true),
+                    new DocSpan("e", 10, 1, 4, 1, true, true)),
+                    List.of(new DocTopNext(1, TOP_X), new DocTopNext(10, TOP_Y)), true));
+            assertThat(failures(h)).containsExactly(new DocumentFailure("d", "S", 1, 8, "encoder: NaN", "fp"));
+            assertThat(h.drainOutput()).containsExactly(new EmbeddingOut("e", "S", 10, 1, new float[] {10, 100},
+                    "fp"));
+            assertThat(h.counter("documentsFailed")).isEqualTo(1);
+            assertThat(h.counter("documentsEmitted")).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The encoder failed "y" alone, in the middle of the chunk that ends "x" and holds "z": "x" and "z" come out,
+     * "y" is dead-lettered once with the encoder's reason.
+     */
+    @Test
+    void aDocumentTheEncoderFailedGoesAloneAndItsNeighboursComeOut() throws Exception {
+        try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
+            h.process(first("S", true));
+            EncodedChunk healthy = chunk("S", 5, 5, List.of(new DocSpan("x", 1, 5, 0, 1, false, true),
+                    new DocSpan("y", 7, 1, 2, 1, true, true), new DocSpan("z", 9, 1, 4, 1, true, true)),
+                    List.of(new DocTopNext(1, TOP_X), new DocTopNext(9, TOP_Y)), true);
+            h.process(new EncodedChunk("S", 5, 5, 2, healthy.features(), healthy.nll(), healthy.spans(),
+                    healthy.topNext(), "fp", List.of(new DocFailure(7, "encoder: NaN"))));
+            assertThat(h.drainOutput()).containsExactly(new EmbeddingOut("x", "S", 1, 5, new float[] {3, 30}, "fp"),
+                    new EmbeddingOut("z", "S", 9, 1, new float[] {9, 90}, "fp"));
+            assertThat(failures(h)).containsExactly(new DocumentFailure("y", "S", 7, 1, "encoder: NaN", "fp"));
+            assertThat(predictions(h)).extracting(PredictionOut::id).containsExactly("x", "z");
         }
     }
 

@@ -163,7 +163,8 @@ class EncoderOperatorTest {
 
     /**
      * Memory for one stream only: every switch writes the other back and drops it, and its next chunk
-     * rebuilds it from RocksDB. Outputs do not change, and the held bytes never pass the limit.
+     * rebuilds it from RocksDB. Outputs do not change, and the held bytes never pass the limit, not even while
+     * a reloaded stream is encoded (the peak gauge is read right after each encode, before any write-back).
      */
     @Test
     void evictingHotStreamsChangesNothingAndTheLimitHolds() throws Exception {
@@ -176,6 +177,8 @@ class EncoderOperatorTest {
                 h.process(c);
                 assertThat((Long) ((Gauge<?>) h.metric("hotStateBytes")).getValue()).isLessThanOrEqualTo(limit);
             }
+            assertThat((Long) ((Gauge<?>) h.metric("hotStatePeakBytes")).getValue()).as("held at once, at any time")
+                    .isPositive().isLessThanOrEqualTo(limit);
             out.addAll(h.drainOutput());
             // every switch between A and B evicts one and reloads the other (the first visit of B reloads nothing)
             int switches = 0;
@@ -215,7 +218,7 @@ class EncoderOperatorTest {
         ChunkEncoder reference = new ChunkEncoder(new LongNetDecoder(other.weights()), other.fingerprint(), TOP_K, true);
         EncoderStream restarted = reference.restartAt(streamA.get(2).chunk().firstPosition());
         for (int i = 2; i < streamA.size(); i++) {
-            assertThat(out.get(i - 2)).isEqualTo(reference.encode("A", restarted, streamA.get(i).chunk()));
+            assertThat(out.get(i - 2)).isEqualTo(reference.encode("A", restarted, streamA.get(i).chunk()).chunk());
         }
         assertThat(out).allSatisfy(c -> assertThat(c.modelFingerprint()).isEqualTo(other.fingerprint()));
     }
@@ -278,74 +281,103 @@ class EncoderOperatorTest {
         }
     }
 
-    /** A chunk that does not continue the stream fails (named), and the stream goes on after it. */
-    @Test
-    void aChunkThatDoesNotContinueTheStreamFailsAndTheStreamGoesOn() throws Exception {
-        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
-                harness(new EncoderOperator(modelDir.toString(), TOP_K, true)).open()) {
-            h.process(streamA.get(1));
-            h.process(streamA.get(2));
-            List<EncodedChunk> out = h.drainOutput();
-            assertThat(out.get(0).failure()).contains("stream 'A'",
-                    "position " + streamA.get(1).chunk().firstPosition(), "decoder is at position 0");
-            assertThat(out.get(1).isFailed()).isFalse();
-            assertThat(h.counter("chunksFailed")).isEqualTo(1);
-        }
-    }
-
     /**
-     * A model whose embedding of one token id is NaN: the chunk holding it fails, every other chunk is finite;
-     * before it the outputs are those of a healthy run, after it those of a stream whose context starts at the
-     * failed chunk's end, also across a checkpoint and restore right after the failure.
+     * A model whose embedding of one token id is NaN, held by one document only: that document fails alone,
+     * whatever the chunk boundaries. The documents before it get the rows of a healthy run, those after it (in
+     * the same chunk too) the rows of a stream whose context starts at its end, also across a checkpoint taken
+     * while the stream skips the failed document's rest; two chunkings give the same failures and the same rows.
      */
     @Test
-    void aChunkWithANonFiniteTokenFailsAloneAndTheStreamRestartsAfterIt(@TempDir Path poisonedDir)
-            throws Exception {
-        int poisonedChunk = 2;
-        int poison = streamA.get(poisonedChunk).chunk().tokens()[1];
-        for (int i = 0; i < streamA.size(); i++) {
-            int chunk = i;
-            assertThat(streamA.get(i).chunk().tokens()).as("token %d only in chunk %d", poison, poisonedChunk)
-                    .matches(t -> chunk == poisonedChunk || Arrays.stream(t).noneMatch(id -> id == poison));
+    void aNonFiniteTokenFailsOnlyItsDocumentWhateverTheChunking(@TempDir Path poisonedDir) throws Exception {
+        int[] lengths = {5, 1, 12, 3, 9};
+        List<StreamChunk> bySeven = chunks("A", 7, lengths, 1);
+        List<StreamChunk> byFour = chunks("A", 4, lengths, 1);
+        int[] tokens = tokensOf(bySeven); // [N]
+        DocSpan doc2 = bySeven.stream().flatMap(c -> c.chunk().spans().stream())
+                .filter(span -> span.docId().equals("A-doc2")).findFirst().orElseThrow();
+        long doc2End = doc2.docFirstPosition() + doc2.docTokenCount();
+        int poisonAt = (int) doc2.docFirstPosition() + 4;
+        int poison = tokens[poisonAt];
+        assertThat(Arrays.stream(tokens).filter(t -> t == poison).count()).as("token %d only once", poison)
+                .isEqualTo(1);
+        int cut = 0; // the checkpoint follows the chunk holding the poison, which ends inside doc2
+        while (bySeven.get(cut).chunk().endPosition() <= poisonAt) {
+            cut++;
         }
+        assertThat(bySeven.get(cut).chunk().endPosition()).isLessThan(doc2End);
         ModelDirectory poisoned = OpsTestSupport.poisonedModel(poisonedDir, poison);
-        List<EncodedChunk> healthy = encodeAll(new EncoderOperator(modelDir.toString(), TOP_K, true), streamA);
-        List<EncodedChunk> out = new ArrayList<>();
+
+        List<EncodedChunk> sevens = new ArrayList<>();
         OperatorSubtaskState snapshot;
         try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
                 harness(new EncoderOperator(poisonedDir.toString(), TOP_K, true)).open()) {
-            for (StreamChunk c : streamA.subList(0, poisonedChunk + 1)) {
+            for (StreamChunk c : bySeven.subList(0, cut + 1)) {
                 h.process(c);
             }
-            out.addAll(h.drainOutput());
+            sevens.addAll(h.drainOutput());
             snapshot = h.checkpoint(1);
+            assertThat(h.counter("chunksFailed")).isEqualTo(1);
         }
         try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
                 harness(new EncoderOperator(poisonedDir.toString(), TOP_K, true)).restore(snapshot)) {
-            for (StreamChunk c : streamA.subList(poisonedChunk + 1, streamA.size())) {
+            for (StreamChunk c : bySeven.subList(cut + 1, bySeven.size())) {
                 h.process(c);
             }
-            out.addAll(h.drainOutput());
+            sevens.addAll(h.drainOutput());
         }
+        List<EncodedChunk> fours = encodeAll(new EncoderOperator(poisonedDir.toString(), TOP_K, true), byFour);
 
-        EncodedChunk failed = out.get(poisonedChunk);
-        assertThat(failed.failure()).contains("stream 'A'", "features are NaN");
-        assertThat(failed.spans()).isEqualTo(streamA.get(poisonedChunk).chunk().spans());
-        for (int i = 0; i < poisonedChunk; i++) {
-            assertThat(out.get(i).features()).containsExactly(healthy.get(i).features());
+        for (List<EncodedChunk> run : List.of(sevens, fours)) {
+            assertThat(run.stream().flatMap(c -> c.failures().stream()).map(DocFailure::docFirstPosition))
+                    .containsExactly(doc2.docFirstPosition());
+            assertThat(run.stream().flatMap(c -> c.failures().stream()).map(DocFailure::reason))
+                    .singleElement().asString().startsWith("encoder: ").contains("stream 'A'", "NaN");
         }
+        int e = model.config().embedDim();
+        float[] healthy = new StreamingDecoder(new LongNetDecoder(model.weights())).accept(tokens, false)
+                .featuresRowMajor(); // [N, E]
         ChunkEncoder reference = new ChunkEncoder(new LongNetDecoder(poisoned.weights()), poisoned.fingerprint(),
                 TOP_K, true);
-        EncoderStream restarted = reference.restartAfter(streamA.get(poisonedChunk).chunk());
-        for (int i = poisonedChunk + 1; i < streamA.size(); i++) {
-            EncodedChunk expected = reference.encode("A", restarted, streamA.get(i).chunk());
-            assertThat(out.get(i)).isEqualTo(expected);
-            for (float f : out.get(i).features()) {
-                assertThat(Float.isFinite(f)).isTrue();
+        float[] afterDoc2 = reference.encode("A", reference.restartAt(doc2End), new Chunk(doc2End,
+                Arrays.copyOfRange(tokens, (int) doc2End, tokens.length), List.of())).chunk().features(); // [N', E]
+        float[][] rowsBySeven = rows(sevens, tokens.length);
+        float[][] rowsByFour = rows(fours, tokens.length);
+        for (int p = 0; p < tokens.length; p++) {
+            if (p >= doc2.docFirstPosition() - 1 && p < doc2End) {
+                continue; // the failed document's rows, with its separator
+            }
+            float[] expected = p < doc2.docFirstPosition() ? Arrays.copyOfRange(healthy, p * e, (p + 1) * e)
+                    : Arrays.copyOfRange(afterDoc2, (int) (p - doc2End) * e, (int) (p - doc2End + 1) * e);
+            for (float[][] run : List.of(rowsBySeven, rowsByFour)) {
+                for (int d = 0; d < e; d++) {
+                    assertThat(run[p][d]).as("position %d", p).isCloseTo(expected[d], within(1e-4f));
+                }
             }
         }
-        assertThat(out.get(poisonedChunk + 1).nll()[0]).as("first token after the restart: nothing scores it")
-                .isNaN();
+    }
+
+    /** Feature rows [N][E] by stream position. */
+    private static float[][] rows(List<EncodedChunk> chunks, int n) {
+        float[][] rows = new float[n][];
+        for (EncodedChunk c : chunks) {
+            for (int i = 0; i < c.tokenCount(); i++) {
+                rows[(int) c.firstPosition() + i] = Arrays.copyOfRange(c.features(), i * c.embedDim(),
+                        (i + 1) * c.embedDim());
+            }
+        }
+        return rows;
+    }
+
+    /** Positions are tracked for the first streams only (they have gauges): nothing grows per stream ever seen. */
+    @Test
+    void positionsAreKeptOnlyForTheStreamsWithAGauge() throws Exception {
+        EncoderOperator operator = new EncoderOperator(modelDir.toString(), 0, false);
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h = harness(operator).open()) {
+            for (int s = 0; s < EncoderOperator.STREAM_METRICS_LIMIT + 30; s++) {
+                h.process(chunks("S" + s, 4, new int[] {2}, s).get(0));
+            }
+            assertThat(operator.trackedPositions()).isEqualTo(EncoderOperator.STREAM_METRICS_LIMIT);
+        }
     }
 
     @Test

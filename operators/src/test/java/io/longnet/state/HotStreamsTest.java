@@ -19,29 +19,24 @@ class HotStreamsTest {
         }
     }
 
+    /** Room is made before the current stream loads or grows: the others fit beside it at its bound. */
     @Test
-    void evictsTheLeastRecentlyUsedUntilWithinTheLimitNeverTheCurrentOne() throws Exception {
+    void makesRoomForTheCurrentStreamAtItsBoundEvictingTheLeastRecentlyUsed() throws Exception {
         HotStreams<Sized> hot = new HotStreams<>(100, s -> s.bytes.get());
         hot.put("a", new Sized(40));
         hot.put("b", new Sized(40));
         hot.get("a"); // b is now the least recently used
-        hot.put("c", new Sized(40));
         List<String> evicted = new ArrayList<>();
-        assertThat(hot.evictBeyondLimit("c", (stream, v) -> evicted.add(stream))).isEqualTo(1);
+        assertThat(hot.makeRoom("c", 30, (stream, v) -> evicted.add(stream))).as("c not held: 80 + 30 > 100")
+                .isEqualTo(1);
         assertThat(evicted).containsExactly("b");
-        assertThat(hot.bytes()).isEqualTo(80);
-        assertThat(hot.get("b")).isNull();
-
-        Sized c = hot.get("c");
-        c.bytes.set(95);
-        hot.resized("c");
-        assertThat(hot.evictBeyondLimit("c", (stream, v) -> evicted.add(stream))).isEqualTo(1);
+        assertThat(hot.bytes()).isEqualTo(40);
+        hot.put("c", new Sized(10));
+        assertThat(hot.makeRoom("c", 60, (stream, v) -> evicted.add(stream))).as("40 + 60 fit").isZero();
+        assertThat(hot.makeRoom("c", 61, (stream, v) -> evicted.add(stream))).isEqualTo(1);
         assertThat(evicted).containsExactly("b", "a");
-        assertThat(hot.bytes()).isEqualTo(95);
-
-        c.bytes.set(130); // alone over the limit: kept, the caller checked one stream's bound at start
-        hot.resized("c");
-        assertThat(hot.evictBeyondLimit("c", (stream, v) -> evicted.add(stream))).isZero();
+        assertThat(hot.bytes()).isEqualTo(10);
+        assertThat(hot.makeRoom("c", 100, (stream, v) -> evicted.add(stream))).as("never the current one").isZero();
         assertThat(hot.size()).isEqualTo(1);
     }
 
@@ -50,7 +45,7 @@ class HotStreamsTest {
         HotStreams<Sized> hot = new HotStreams<>(10, s -> s.bytes.get());
         hot.put("a", new Sized(8));
         hot.put("b", new Sized(8));
-        assertThatThrownBy(() -> hot.evictBeyondLimit("b", (stream, v) -> {
+        assertThatThrownBy(() -> hot.makeRoom("b", 8, (stream, v) -> {
             throw new IllegalStateException("disk full");
         })).hasMessage("disk full");
         assertThat(hot.get("a")).isNotNull();

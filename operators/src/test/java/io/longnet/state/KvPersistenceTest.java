@@ -10,12 +10,13 @@ import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelInit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class KvPersistenceTest {
@@ -37,7 +38,7 @@ class KvPersistenceTest {
 
         RecordingStore(int branches) {
             for (int b = 0; b < branches; b++) {
-                maps.add(new HashMap<>());
+                maps.add(new TreeMap<>()); // key order, as RocksDB's MapState iterates
                 writtenSinceClear.add(new HashSet<>());
             }
         }
@@ -67,23 +68,47 @@ class KvPersistenceTest {
         }
     }
 
+    /** CONFIG with xPos: keys are stored rotated and unscaled, and must come back so. */
+    static final ModelConfig CONFIG_XPOS = ModelConfigJson.parse("{\"vocab_size\": 40, \"decoder_embed_dim\": 8, "
+            + "\"decoder_attention_heads\": 2, \"decoder_ffn_embed_dim\": 16, \"decoder_layers\": 2, "
+            + "\"segment_length\": [600, 500, 37], \"dilated_ratio\": [1, 3, 2], \"xpos_rel_pos\": true, "
+            + "\"xpos_scale_base\": 64}");
+
     /**
      * Two streams over the same tokens in the same chunks: one never leaves memory, the other is written at
-     * random points and, now and then, rebuilt from the store alone. Their outputs are bit for bit equal.
+     * random points and, now and then, rebuilt from the store alone. Their outputs are bit for bit equal, with
+     * and without xPos, also after both restart their context mid-stream (C > 0) over a store that still holds
+     * the earlier context's rows (a STALE write must drop them).
      */
     @Test
     void writesAtRandomPointsAndRestoresAtRandomPointsGiveTheUninterruptedOutputs() throws Exception {
-        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(CONFIG, 3));
-        KvPersistence persistence = new KvPersistence(CONFIG);
+        for (ModelConfig config : List.of(CONFIG, CONFIG_XPOS)) {
+            writesAndRestoresAtRandomPoints(config);
+        }
+    }
+
+    private static void writesAndRestoresAtRandomPoints(ModelConfig config) throws Exception {
+        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(config, 3));
+        KvPersistence persistence = new KvPersistence(config);
         Random rnd = new Random(5);
-        int[] tokens = rnd.ints(1500, 0, CONFIG.vocabSize()).toArray();
+        int[] tokens = rnd.ints(1500, 0, config.vocabSize()).toArray();
         for (int trial = 0; trial < 3; trial++) {
-            RecordingStore store = new RecordingStore(CONFIG.schedule().size());
+            RecordingStore store = new RecordingStore(config.schedule().size());
             StreamingDecoder uninterrupted = new StreamingDecoder(decoder);
             StreamingDecoder stream = new StreamingDecoder(decoder);
             long writtenAt = KvPersistence.NEVER_WRITTEN;
             int restores = 0;
+            long contextStart = 0;
+            int restartAfter = 400 + rnd.nextInt(600);
             for (int p = 0; p < tokens.length; ) {
+                if (contextStart == 0 && p >= restartAfter) {
+                    contextStart = p; // both restart their context here; the store still holds the old rows
+                    uninterrupted = new StreamingDecoder(decoder);
+                    uninterrupted.state().restorePosition(p, p);
+                    stream = new StreamingDecoder(decoder);
+                    stream.state().restorePosition(p, p);
+                    writtenAt = KvPersistence.STALE;
+                }
                 int[] chunk = Arrays.copyOfRange(tokens, p, Math.min(tokens.length, p + 1 + rnd.nextInt(300)));
                 assertThat(stream.accept(chunk, false).featuresRowMajor())
                         .as("trial %d, positions %d..%d after %d restores", trial, p, p + chunk.length, restores)
@@ -94,13 +119,15 @@ class KvPersistenceTest {
                     writtenAt = p;
                     if (rnd.nextBoolean()) {
                         stream = new StreamingDecoder(decoder);
-                        persistence.read(stream.state(), 0, p, store);
+                        persistence.read(stream.state(), contextStart, p, store);
                         restores++;
                     }
                 }
             }
             assertThat(restores).isPositive();
-            assertThat(store.largestPieceRows).isEqualTo(KvPieces.BLOCK_ROWS);
+            assertThat(contextStart).isPositive();
+            assertThat(store.largestPieceRows).as("pieces of several rows, never past a block")
+                    .isBetween(2, KvPieces.BLOCK_ROWS);
         }
     }
 
@@ -124,6 +151,61 @@ class KvPersistenceTest {
         assertThat(persistence.newRowBytesPerToken()).isEqualTo(3 * 2 * (8 + 2) * 4.0);
         assertThat(store.bytesPut - first).isEqualTo((long) (200 * persistence.newRowBytesPerToken()));
         assertThat(first).isEqualTo((long) (800 * persistence.newRowBytesPerToken()));
+    }
+
+    /** A restore appends each piece before it asks the store for the next: a branch's bytes are never held whole. */
+    @Test
+    void aRestoreHoldsOnePieceAtATime() throws Exception {
+        LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(CONFIG, 3));
+        KvPersistence persistence = new KvPersistence(CONFIG);
+        StreamingDecoder stream = new StreamingDecoder(decoder);
+        stream.accept(new Random(6).ints(580, 0, 40).toArray(), false); // branch 0 holds 3 blocks per head
+        RecordingStore store = new RecordingStore(3);
+        persistence.write(stream.state(), KvPersistence.NEVER_WRITTEN, store);
+        StreamingDecoder back = new StreamingDecoder(decoder);
+        int[] checked = new int[1];
+        KvStore oneAtATime = new KvStore() {
+            @Override
+            public Iterable<Map.Entry<Long, byte[]>> pieces(int branch) {
+                Iterator<Map.Entry<Long, byte[]>> all = store.maps.get(branch).entrySet().iterator();
+                return () -> new Iterator<>() {
+                    Map.Entry<Long, byte[]> previous;
+
+                    @Override
+                    public boolean hasNext() {
+                        return all.hasNext();
+                    }
+
+                    @Override
+                    public Map.Entry<Long, byte[]> next() {
+                        if (previous != null) {
+                            long key = previous.getKey();
+                            int end = KvPieces.firstRow(key) + KvPieces.rows(previous.getValue(), CONFIG.headDim());
+                            assertThat(back.state().layer(KvPieces.layer(key)).rows(branch, KvPieces.head(key)))
+                                    .as("piece %x appended before the next is read", key).isEqualTo(end);
+                            checked[0]++;
+                        }
+                        previous = all.next();
+                        return previous;
+                    }
+                };
+            }
+
+            @Override
+            public void put(int branch, long key, byte[] rows) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void clear(int branch) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        persistence.read(back.state(), 0, 580, oneAtATime);
+        assertThat(checked[0]).isGreaterThan(12);
+        int[] next = new Random(7).ints(20, 0, 40).toArray();
+        assertThat(back.accept(next, false).featuresRowMajor())
+                .containsExactly(stream.accept(next, false).featuresRowMajor());
     }
 
     @Test

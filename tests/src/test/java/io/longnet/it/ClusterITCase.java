@@ -7,8 +7,9 @@ import io.longnet.cli.SubmitCommand;
 import io.longnet.cluster.ClusterClassPath;
 import io.longnet.cluster.ClusterSpec;
 import io.longnet.cluster.LocalCluster;
-import io.longnet.cluster.RetainedCheckpoints;
 import io.longnet.demo.SampleCorpus;
+import io.longnet.job.CheckpointDirectory;
+import io.longnet.job.LocalExecution;
 import io.longnet.kafka.Document;
 import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
@@ -194,7 +195,8 @@ class ClusterITCase {
             jobManager.process().onExit().get(30, TimeUnit.SECONDS);
             cluster.start(TIMEOUT); // as `longnet cluster start` does: the TaskManagers still run, so only a JobManager
             assertThat(cluster.registeredTaskManagers()).hasSize(TASK_MANAGERS);
-            Path newest = RetainedCheckpoints.newest(checkpoints.resolve(lost.toString())).orElseThrow();
+            Path newest = new CheckpointDirectory(checkpoints, lost.toString())
+                    .newest(LocalExecution::metadataLoads, skipped -> { }).orElseThrow().dir();
             JobID resumed = submit(pipeline, 2, Optional.of(newest.toUri().toString()));
             try {
                 awaitRunning(resumed, 0L);

@@ -95,8 +95,8 @@ class DeadLetterITCase {
     }
 
     /**
-     * A model whose embedding of one token id is NaN: the chunks holding it fail, their documents go to the
-     * dead-letter topic as DocumentFailures, every other document gets its embedding and prediction, the job
+     * A model whose embedding of one token id is NaN: exactly the documents holding it go to the dead-letter
+     * topic as DocumentFailures, every other document gets its embedding and prediction, the job
      * never restarts, and documents in = embeddings + dead letters.
      */
     @Test
@@ -115,18 +115,18 @@ class DeadLetterITCase {
                             + pipeline.outputs().documentFailures().size() >= docs.size()
                             && pipeline.outputs().predictions().size() >= pipeline.outputs().embeddings().size(),
                     docs.size() + " embeddings and document failures, and a prediction per embedding");
-            pipeline.outputs().poll(Duration.ofMillis(500));
+            pipeline.outputs().readToEnd(Duration.ofSeconds(120)); // a duplicate would come with the same commit
 
             List<DocumentFailure> failures = pipeline.outputs().documentFailures();
             assertThat(pipeline.status()).isEqualTo(JobStatus.RUNNING);
             assertThat(pipeline.outputs().deadLetters()).isEmpty();
-            assertThat(failures).extracting(DocumentFailure::id).containsAll(poisoned);
+            // the failure unit is the document: exactly the poisoned ones, whatever the flush timers cut
+            assertThat(failures).extracting(DocumentFailure::id).containsExactlyInAnyOrderElementsOf(poisoned);
             assertThat(failures).allSatisfy(f -> assertThat(f.reason()).startsWith("encoder: ").contains("NaN"));
             assertThat(pipeline.outputs().embeddings().size() + failures.size()).isEqualTo(docs.size());
             assertThat(pipeline.outputs().embeddings()).extracting(EmbeddingOut::id)
                     .doesNotContainAnyElementsOf(failures.stream().map(DocumentFailure::id).toList());
             assertThat(pipeline.outputs().predictions()).hasSameSizeAs(pipeline.outputs().embeddings());
-            assertThat(failures.size()).as("a failed chunk takes only its own documents").isLessThan(docs.size() / 2);
         }
     }
 

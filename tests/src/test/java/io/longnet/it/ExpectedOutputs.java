@@ -51,6 +51,26 @@ final class ExpectedOutputs {
                 assertThat(token.probability()).as("p(%s) after %s", token.id(), actual.id())
                         .isCloseTo(want.nextProbs()[token.id()], within(tolerance));
             }
+            assertTopKInOrder(actual.id(), prediction.topNext(), want.nextProbs(), tolerance);
+        }
+    }
+
+    /**
+     * The listed tokens are the k likeliest, likeliest first: probabilities do not increase down the list, and no
+     * token left out is likelier than the last one listed (both up to the tolerance: near ties may swap).
+     */
+    private static void assertTopKInOrder(String id, List<TopToken> top, double[] probs, double tolerance) {
+        for (int i = 1; i < top.size(); i++) {
+            assertThat(top.get(i).probability()).as("top-k of %s, rank %d", id, i)
+                    .isLessThanOrEqualTo(top.get(i - 1).probability() + tolerance);
+        }
+        java.util.Set<Integer> listed = top.stream().map(TopToken::id).collect(Collectors.toSet());
+        double last = top.get(top.size() - 1).probability();
+        for (int t = 0; t < probs.length; t++) {
+            if (!listed.contains(t)) {
+                assertThat(probs[t]).as("p(%s) after %s, left out of its top-%d", t, id, top.size())
+                        .isLessThanOrEqualTo(last + tolerance);
+            }
         }
     }
 

@@ -105,7 +105,7 @@ class KillAndResumeITCase {
                     if (run == KILLS) {
                         awaitOutputs(pipeline, process, log, () -> distinctIds(pipeline) >= DOCUMENTS,
                                 "every document's outputs");
-                        pipeline.outputs().poll(Duration.ofSeconds(1)); // a duplicate would come with the same commit
+                        pipeline.outputs().readToEnd(START_TIMEOUT); // a duplicate would come with the same commit
                         assertEndpointsServe(webUiPort, metricsPort, CheckpointDirectory.jobId("it-kill"));
                         break;
                     }
@@ -121,9 +121,8 @@ class KillAndResumeITCase {
                     }
                     process.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL
                     killedAt = System.nanoTime();
-                    while (pipeline.outputs().poll(Duration.ofMillis(500)) > 0) {
-                        // read everything the killed process committed, so that only new outputs count below
-                    }
+                    // read everything the killed process committed, so that only new outputs count below
+                    pipeline.outputs().readToEnd(START_TIMEOUT);
                     LOG.info("killed start {} with {} embeddings committed", run, pipeline.outputs().embeddings().size());
                     pipeline.write(batches.get(run + 1));
                 }

@@ -158,8 +158,8 @@ final class Pipeline implements AutoCloseable {
                         && (!predictions || outputs().predictions().size() >= documents)
                         && outputs().deadLetters().size() >= deadLetters,
                 documents + " embeddings" + (predictions ? " and predictions" : "") + ", " + deadLetters + " dead letters");
-        // Anything extra (a duplicate) would be committed with the same checkpoint: read what is there.
-        outputs().poll(Duration.ofMillis(500));
+        // Anything extra (a duplicate) would be committed with the same checkpoint: read all that is committed.
+        outputs().readToEnd(OUTPUT_TIMEOUT);
     }
 
     /** Waits for an embedding and a prediction of {@code documents} distinct ids (at least once: repeats may come). */

@@ -67,9 +67,7 @@ class SavepointRestoreITCase {
             first.awaitOutputs(() -> first.outputs().embeddings().size() >= DOCUMENTS / 4, "the first full chunks");
             savepoint = job.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
                     SavepointFormatType.CANONICAL).get(120, TimeUnit.SECONDS);
-            while (first.outputs().poll(Duration.ofMillis(500)) > 0) {
-                // everything the savepoint committed
-            }
+            first.outputs().readToEnd(Duration.ofSeconds(120)); // everything the savepoint committed
             embeddingsBefore = List.copyOf(first.outputs().embeddings());
             predictionsBefore = List.copyOf(first.outputs().predictions());
             assertThat(embeddingsBefore).as("documents still to come after the savepoint").hasSizeLessThan(DOCUMENTS / 2);
@@ -109,7 +107,7 @@ class SavepointRestoreITCase {
                 int rest = DOCUMENTS - embeddingsBefore.size();
                 restored.awaitOutputs(() -> restored.outputs().embeddings().size() >= rest
                         && restored.outputs().predictions().size() >= rest, rest + " documents after the savepoint");
-                restored.outputs().poll(Duration.ofMillis(500)); // a duplicate would come with the same commit
+                restored.outputs().readToEnd(Duration.ofSeconds(120)); // a duplicate would come with the same commit
             } finally {
                 job.cancel().get(60, TimeUnit.SECONDS);
             }
