@@ -18,7 +18,7 @@ public final class VectorMath {
     private static final float LN2_LOW = -2.12194440e-4f;
     private static final float ROUNDER = 12582912f;            // 1.5 * 2^23: adding it rounds to an integer
     private static final float LOWEST = -87.3f;                // below: the result underflows; returned as 0
-    private static final float HIGHEST = 88.7f;                // above: float overflow; clamped (never reached here)
+    private static final float HIGHEST = 88.37f;               // above: float overflow; clamped (never reached here)
 
     // Abramowitz & Stegun 7.1.26, as in Erf.normalCdf: erfc(z) = t (a1 + t (a2 + ... + t a5)) exp(-z^2),
     // t = 1 / (1 + p z), z >= 0, absolute error below 1.5e-7.

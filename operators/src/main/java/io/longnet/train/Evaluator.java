@@ -96,6 +96,13 @@ public final class Evaluator {
             stream.add(t);
         }
         stream.add(sep);
+        long fillerBytes = 0;
+        for (int t : filler) {
+            fillerBytes += tokenizer.bytesOf(t);
+        }
+        if (fillerBytes == 0) {
+            throw new IllegalArgumentException("the recall probe's filler for " + name + " holds no text bytes");
+        }
         long bytes = 0;
         for (int i = 0; bytes < distance; i++) {
             int t = filler[i % filler.length];

@@ -22,8 +22,11 @@ final class Lanes {
         AttentionState[] states;
     }
 
-    /** A chunk cut from a lane: tokens, next-token targets (-1: none), stream position of its first token. */
-    record Chunk(Lane lane, int[] tokens, int[] targets, long first) {
+    /**
+     * A chunk cut from a lane: tokens, next-token targets (-1: none), stream position of its first token, and the
+     * attention states of its stream (held here: the lane may move on to its next package before the chunk runs).
+     */
+    record Chunk(int[] tokens, int[] targets, long first, AttentionState[] states) {
         long targetCount() {
             long n = 0;
             for (int t : targets) {
@@ -93,7 +96,7 @@ final class Lanes {
             targets[p - from] = p + 1 < lane.tokens.length ? lane.tokens[p + 1] : -1;
         }
         lane.position = to;
-        return new Chunk(lane, tokens, targets, from);
+        return new Chunk(tokens, targets, from, lane.states);
     }
 
     private void advance(Lane lane) {

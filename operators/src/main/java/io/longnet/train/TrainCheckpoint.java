@@ -42,8 +42,31 @@ final class TrainCheckpoint {
                   List<LaneState> lanes) {
     }
 
-    /** One lane: its deal index, position and kept rows per layer and (branch, head) pair. */
-    record LaneState(long dealt, int position, float[][][] keys, float[][][] values) {
+    /** One lane: its deal index, package, position and kept rows per layer and (branch, head) pair. */
+    record LaneState(long dealt, String packageName, int position, float[][][] keys, float[][][] values) {
+    }
+
+    /**
+     * What decides the data a resumed run sees: a checkpoint resumes only a run with the same seed, held-out
+     * prefixes, file endings, number of training packages and lanes.
+     */
+    record RunIdentity(long seed, List<String> heldOut, List<String> extensions, int trainPackages, int lanes) {
+        void writeTo(ObjectNode o) {
+            o.put("seed", seed);
+            o.putPOJO("held_out", heldOut);
+            o.putPOJO("extensions", extensions);
+            o.put("train_packages", trainPackages);
+            o.put("lanes", lanes);
+        }
+
+        static RunIdentity readFrom(JsonNode o) {
+            List<String> held = new ArrayList<>();
+            o.get("held_out").forEach(n -> held.add(n.asText()));
+            List<String> ext = new ArrayList<>();
+            o.get("extensions").forEach(n -> ext.add(n.asText()));
+            return new RunIdentity(o.get("seed").asLong(), held, ext, o.get("train_packages").asInt(),
+                    o.get("lanes").asInt());
+        }
     }
 
     private TrainCheckpoint() {
@@ -53,8 +76,8 @@ final class TrainCheckpoint {
         return out.resolve("checkpoints");
     }
 
-    static void write(Path out, long step, long tokens, Lanes lanes, Parameters weights, AdamW adam, int heads)
-            throws IOException {
+    static void write(Path out, long step, long tokens, Lanes lanes, Parameters weights, AdamW adam,
+                      RunIdentity identity) throws IOException {
         Path root = directory(out);
         Files.createDirectories(root);
         Path dir = root.resolve(String.format("step-%08d", step));
@@ -71,6 +94,7 @@ final class TrainCheckpoint {
         state.put("step", step);
         state.put("tokens", tokens);
         state.put("next_deal", lanes.nextDeal);
+        identity.writeTo(state.putObject("run"));
         ArrayNode laneArray = state.putArray("lanes");
         int d = weights.config().headDim();
         for (int l = 0; l < lanes.lanes().size(); l++) {
@@ -101,6 +125,7 @@ final class TrainCheckpoint {
         Files.writeString(dir.resolve(COMPLETE), "step " + step + "\n");
         sync(dir.resolve(COMPLETE));
         sync(dir);
+        sync(root); // the new directory's entry is durable before the older ones go
         try (Stream<Path> old = Files.list(root)) {
             for (Path p : old.filter(p -> !p.equals(dir)).toList()) {
                 deleteTree(p);
@@ -108,8 +133,8 @@ final class TrainCheckpoint {
         }
     }
 
-    /** The newest complete checkpoint of a run directory, if any. */
-    static Optional<Loaded> latest(Path out, ModelConfig config, int laneCount) throws IOException {
+    /** The newest complete checkpoint of a run directory, if any; refused when it is another run's. */
+    static Optional<Loaded> latest(Path out, ModelConfig config, RunIdentity identity) throws IOException {
         Path root = directory(out);
         if (!Files.isDirectory(root)) {
             return Optional.empty();
@@ -117,25 +142,31 @@ final class TrainCheckpoint {
         List<Path> complete;
         try (Stream<Path> dirs = Files.list(root)) {
             complete = dirs.filter(p -> Files.isRegularFile(p.resolve(COMPLETE)))
-                    .sorted(Comparator.comparing(Path::getFileName)).toList();
+                    .sorted(Comparator.comparingLong(TrainCheckpoint::stepOf)).toList();
         }
         if (complete.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(read(complete.get(complete.size() - 1), config, laneCount));
+        return Optional.of(read(complete.get(complete.size() - 1), config, identity));
     }
 
-    private static Loaded read(Path dir, ModelConfig config, int laneCount) throws IOException {
+    private static long stepOf(Path dir) {
+        return Long.parseLong(dir.getFileName().toString().substring("step-".length()));
+    }
+
+    private static Loaded read(Path dir, ModelConfig config, RunIdentity identity) throws IOException {
         JsonNode state = JSON.readTree(dir.resolve("state.json").toFile());
         if (state.get("format").asInt() != FORMAT) {
             throw new IllegalArgumentException("checkpoint " + dir + " has format " + state.get("format")
                     + "; this build reads format " + FORMAT);
         }
-        JsonNode lanes = state.get("lanes");
-        if (lanes.size() != laneCount) {
-            throw new IllegalArgumentException("checkpoint " + dir + " has " + lanes.size() + " lanes but --batch is "
-                    + laneCount + ": resume with the same --batch");
+        RunIdentity saved = RunIdentity.readFrom(state.get("run"));
+        if (!saved.equals(identity)) {
+            throw new IllegalArgumentException("checkpoint " + dir + " belongs to a run with " + saved + ", not "
+                    + identity + ": resume with the same --seed, --held-out, --extensions, --data and --batch, or "
+                    + "give another --out");
         }
+        JsonNode lanes = state.get("lanes");
         Parameters like = Parameters.of(io.longnet.model.ModelWeights.load(config, dir.resolve("weights.safetensors")));
         Parameters m = readInto(Parameters.zerosLike(like), dir.resolve("adam-m.safetensors"));
         Parameters v = readInto(Parameters.zerosLike(like), dir.resolve("adam-v.safetensors"));
@@ -154,7 +185,8 @@ final class TrainCheckpoint {
                     }
                 }
                 JsonNode lane = lanes.get(l);
-                laneStates.add(new LaneState(lane.get("dealt").asLong(), lane.get("position").asInt(), keys, values));
+                laneStates.add(new LaneState(lane.get("dealt").asLong(), lane.get("package").asText(),
+                        lane.get("position").asInt(), keys, values));
             }
         }
         return new Loaded(state.get("step").asLong(), state.get("tokens").asLong(), state.get("next_deal").asLong(),
@@ -198,6 +230,7 @@ final class TrainCheckpoint {
         if (!Files.exists(p)) {
             return;
         }
+        Files.deleteIfExists(p.resolve(COMPLETE)); // first: a half-deleted checkpoint must not look complete
         try (Stream<Path> all = Files.walk(p)) {
             for (Path f : all.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(f);

@@ -1,5 +1,6 @@
 package io.longnet.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.longnet.attention.AttentionState;
@@ -10,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +60,9 @@ public final class Trainer {
             for (Corpus.Package p : corpus.packages()) {
                 (config.heldOut().stream().anyMatch(p::within) ? heldOut : train).add(p);
             }
-            Optional<TrainCheckpoint.Loaded> resumed = TrainCheckpoint.latest(config.out(), model, config.batch());
+            TrainCheckpoint.RunIdentity identity = new TrainCheckpoint.RunIdentity(config.seed(),
+                    config.heldOut(), config.extensions().stream().sorted().toList(), train.size(), config.batch());
+            Optional<TrainCheckpoint.Loaded> resumed = TrainCheckpoint.latest(config.out(), model, identity);
             Parameters params = resumed.map(TrainCheckpoint.Loaded::weights).orElseGet(() -> Parameters.of(initial));
             Parameters grads = Parameters.zerosLike(params);
             AdamW adam = resumed.map(r -> new AdamW(config.adam(), r.m(), r.v(), r.step()))
@@ -75,6 +79,11 @@ public final class Trainer {
                 for (int l = 0; l < r.lanes().size(); l++) {
                     TrainCheckpoint.LaneState s = r.lanes().get(l);
                     lanes.resume(lanes.lanes().get(l), s.dealt(), s.position(), restore(decoder, s));
+                    if (!lanes.lanes().get(l).pkg.name().equals(s.packageName())) {
+                        throw new IllegalArgumentException("checkpoint of " + config.out() + " has lane " + l
+                                + " in package " + s.packageName() + " but --data " + config.data() + " deals "
+                                + lanes.lanes().get(l).pkg.name() + " there: resume with the same data");
+                    }
                 }
                 truncateLog(step);
                 progress.printf("resumed %s at step %d (%d tokens)%n", config.out(), step, tokens);
@@ -84,12 +93,13 @@ public final class Trainer {
                 progress.printf("training %s: %d parameters, %d train and %d held-out packages%n", config.out(),
                         params.count(), train.size(), heldOut.size());
             }
-            return loop(corpus, heldOut, decoder, params, grads, adam, lanes, step, tokens);
+            return loop(corpus, heldOut, decoder, params, grads, adam, lanes, step, tokens, identity);
         }
     }
 
     private Summary loop(Corpus corpus, List<Corpus.Package> heldOut, TrainingDecoder decoder, Parameters params,
-                         Parameters grads, AdamW adam, Lanes lanes, long step, long tokens) throws IOException {
+                         Parameters grads, AdamW adam, Lanes lanes, long step, long tokens,
+                         TrainCheckpoint.RunIdentity identity) throws IOException {
         AdamW.Schedule schedule = config.schedule();
         long startNanos = System.nanoTime();
         long startTokens = tokens;
@@ -108,7 +118,7 @@ public final class Trainer {
             double lossSum = 0;
             grads.fill(0f);
             for (Lanes.Chunk c : chunks) {
-                lossSum += decoder.step(c.tokens(), c.targets(), c.first(), c.lane().states, 1.0 / targets).sum();
+                lossSum += decoder.step(c.tokens(), c.targets(), c.first(), c.states(), 1.0 / targets).sum();
                 tokens += c.tokens().length;
             }
             decoder.downloadGradients();
@@ -119,7 +129,13 @@ public final class Trainer {
                         + " (learning rate " + lr + "); stopped without writing a checkpoint, so the last good one "
                         + "in " + TrainCheckpoint.directory(config.out()) + " is kept: lower --lr or --clip");
             }
-            double norm = adam.update(params, grads, lr);
+            double norm = AdamW.globalNorm(grads);
+            if (!Double.isFinite(norm)) {
+                throw new IllegalStateException("the gradient norm is " + norm + " at step " + (step + 1)
+                        + " (loss " + trainLoss + ", learning rate " + lr + "); stopped without writing a checkpoint, "
+                        + "so the last good one in " + TrainCheckpoint.directory(config.out()) + " is kept");
+            }
+            adam.update(params, grads, lr);
             decoder.upload();
             step++;
             double seconds = (System.nanoTime() - startNanos) / 1e9;
@@ -131,7 +147,7 @@ public final class Trainer {
                 logEvaluation(step, tokens, evaluation);
             }
             if (step % config.checkpointEvery() == 0 || last) {
-                TrainCheckpoint.write(config.out(), step, tokens, lanes, params, adam, decoder.config().heads());
+                TrainCheckpoint.write(config.out(), step, tokens, lanes, params, adam, identity);
             }
             long now = System.nanoTime();
             if ((now - lastPrint) / 1e9 >= config.logSeconds() || last) {
@@ -233,11 +249,22 @@ public final class Trainer {
         }
         List<String> kept = new ArrayList<>();
         for (String line : Files.readAllLines(log())) {
-            if (!line.isBlank() && JSON.readTree(line).get("step").asLong() <= step) {
+            JsonNode o = parseOrNull(line); // a kill while appending leaves a torn last line
+            if (o != null && o.has("step") && o.get("step").asLong() <= step) {
                 kept.add(line);
             }
         }
-        Files.write(log(), kept);
+        Path rewritten = config.out().resolve("train.jsonl.tmp");
+        Files.write(rewritten, kept);
+        Files.move(rewritten, log(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static JsonNode parseOrNull(String line) {
+        try {
+            return line.isBlank() ? null : JSON.readTree(line);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private static String duration(double seconds) {

@@ -202,13 +202,11 @@ public final class TrainingDecoder {
         try (MemoryWorkspace workspace = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
             Embedded embedded = embed(tokens);
             INDArray x = embedded.out();
-            LayerActivations[] saved = new LayerActivations[c.layers()];
+            LayerActivations[] saved = new LayerActivations[c.layers()]; // read by the backward pass
             for (int l = 0; l < c.layers(); l++) {
-                saved[l] = forwardLayer(l, x, first, states[l]);
+                saved[l] = forwardLayer(l, x, first, states[l], backward);
                 x = saved[l].out;
-                if (!backward) {
-                    saved[l] = null; // nothing kept: an evaluation pass holds one layer's activations at a time
-                }
+
             }
             double[] finalStats = new double[2 * n];
             INDArray features = x;
@@ -312,7 +310,7 @@ public final class TrainingDecoder {
         INDArray out;         // [n, E] the layer's output
     }
 
-    private LayerActivations forwardLayer(int l, INDArray x, long first, AttentionState state) {
+    private LayerActivations forwardLayer(int l, INDArray x, long first, AttentionState state, boolean backward) {
         int n = (int) x.rows();
         int e = c.embedDim();
         double alpha = c.residualAlpha();
@@ -325,7 +323,7 @@ public final class TrainingDecoder {
         } else {
             a.attnIn = x;
         }
-        attend(l, a, first, state);
+        attend(l, a, first, state, backward);
         INDArray residual = alloc(n, e); // alpha x + proj + bias
         affine(x, alpha, weights.get(name(l, "self_attn.out_proj.bias")), residual);
         Nd4j.gemm(a.projIn, outW[l], residual, false, true, 1.0, 1.0);
@@ -354,7 +352,7 @@ public final class TrainingDecoder {
         return a;
     }
 
-    private void attend(int l, LayerActivations a, long first, AttentionState state) {
+    private void attend(int l, LayerActivations a, long first, AttentionState state, boolean backward) {
         int n = (int) a.attnIn.rows();
         int e = c.embedDim();
         a.qkv = alloc(n, 3L * e);
@@ -362,7 +360,7 @@ public final class TrainingDecoder {
         float[] bias = concat(weights.get(name(l, "self_attn.q_proj.bias")),
                 weights.get(name(l, "self_attn.k_proj.bias")), weights.get(name(l, "self_attn.v_proj.bias")));
         affine(a.qkv, 1.0, bias, a.qkv);
-        a.prior = state.copyKept();
+        a.prior = backward ? state.copyKept() : null; // only the backward pass reads the rows before the chunk
         a.lse = new double[n * c.heads()];
         a.heads = attention[l].attend(Arrays2.view(a.qkv), n, first, state, a.lse);
         a.headsNative = Arrays2.matrix(a.heads, n, e);

@@ -95,6 +95,33 @@ class TrainerTest {
         assertThat(first.get(29)).isLessThan(first.get(0)); // it trained
     }
 
+    /** Two chunks per lane per step over packages shorter than a step: lanes move on to their next package mid-step. */
+    @Test
+    void accumulatedChunksKeepTheirOwnStreamAcrossPackageBoundaries() throws Exception {
+        Path data = corpus(tmp.resolve("data"));
+        TrainConfig c = config(data, tmp.resolve("run"), 30);
+        TrainConfig accumulating = new TrainConfig(c.data(), c.extensions(), c.heldOut(), c.out(), c.seed(), 30,
+                c.batch(), 512, 2, c.lr(), c.minLr(), c.warmup(), c.adam(), 10, 0, 512, 0, 60);
+        Trainer.Summary summary = new Trainer(accumulating, TrainingTokenizer.BYTES, quiet())
+                .run(ModelInit.random(TINY, 3));
+        assertThat(summary.steps()).isEqualTo(30);
+        List<Double> losses = trainLosses(c.out());
+        assertThat(losses.get(29)).isLessThan(losses.get(0));
+    }
+
+    @Test
+    void aCheckpointOfAnotherRunIsRefused() throws Exception {
+        Path data = corpus(tmp.resolve("data"));
+        Path out = tmp.resolve("run");
+        new Trainer(config(data, out, 25), TrainingTokenizer.BYTES, quiet()).run(ModelInit.random(TINY, 3));
+        TrainConfig c = config(data, out, 50);
+        TrainConfig otherSeed = new TrainConfig(c.data(), c.extensions(), c.heldOut(), out, 4, 50, c.batch(),
+                c.chunk(), 1, c.lr(), c.minLr(), c.warmup(), c.adam(), 25, 50, 512, 2, 60);
+        assertThatThrownBy(() -> new Trainer(otherSeed, TrainingTokenizer.BYTES, quiet())
+                .run(ModelInit.random(TINY, 3))).hasMessageContaining("belongs to a run with")
+                .hasMessageContaining("--seed");
+    }
+
     @Test
     void aNanLossStopsTrainingAndKeepsTheLastGoodCheckpoint() throws Exception {
         Path data = corpus(tmp.resolve("data"));
