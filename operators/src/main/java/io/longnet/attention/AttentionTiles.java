@@ -245,6 +245,96 @@ final class AttentionTiles {
         a3.intoArray(o, oOff + 3 * dp);
     }
 
+    /**
+     * o[r][..dp) += sum over j < count of p[j][r] v[j][..dp) for the 4 rows r of a tile: p is read down four of its
+     * columns (p[pOff + j * pStride + r]), so that P^T V needs no transposed copy of P (the backward pass's dV and dK).
+     *
+     * @param v value rows [*][Dp] from row vRow
+     * @param o output rows [4][Dp] from oOff
+     */
+    static void accumulateColumns(float[] p, int pOff, int pStride, int count, float[] v, int vRow, int dp,
+                                  float[] o, int oOff) {
+        int col = 0;
+        for (; col + 4 * L <= dp; col += 4 * L) {
+            accumulateColumns4x4(p, pOff, pStride, count, v, vRow * dp + col, dp, o, oOff + col);
+        }
+        for (; col < dp; col += L) {
+            accumulateColumns4x1(p, pOff, pStride, count, v, vRow * dp + col, dp, o, oOff + col);
+        }
+    }
+
+    private static void accumulateColumns4x4(float[] p, int pOff, int pStride, int count, float[] v, int vOff,
+                                             int dp, float[] o, int oOff) {
+        FloatVector a00 = FloatVector.fromArray(S, o, oOff);
+        FloatVector a01 = FloatVector.fromArray(S, o, oOff + L);
+        FloatVector a02 = FloatVector.fromArray(S, o, oOff + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(S, o, oOff + 3 * L);
+        FloatVector a10 = FloatVector.fromArray(S, o, oOff + dp);
+        FloatVector a11 = FloatVector.fromArray(S, o, oOff + dp + L);
+        FloatVector a12 = FloatVector.fromArray(S, o, oOff + dp + 2 * L);
+        FloatVector a13 = FloatVector.fromArray(S, o, oOff + dp + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(S, o, oOff + 2 * dp);
+        FloatVector a21 = FloatVector.fromArray(S, o, oOff + 2 * dp + L);
+        FloatVector a22 = FloatVector.fromArray(S, o, oOff + 2 * dp + 2 * L);
+        FloatVector a23 = FloatVector.fromArray(S, o, oOff + 2 * dp + 3 * L);
+        FloatVector a30 = FloatVector.fromArray(S, o, oOff + 3 * dp);
+        FloatVector a31 = FloatVector.fromArray(S, o, oOff + 3 * dp + L);
+        FloatVector a32 = FloatVector.fromArray(S, o, oOff + 3 * dp + 2 * L);
+        FloatVector a33 = FloatVector.fromArray(S, o, oOff + 3 * dp + 3 * L);
+        for (int j = 0; j < count; j++) {
+            int vj = vOff + j * dp;
+            int pj = pOff + j * pStride;
+            FloatVector v0 = FloatVector.fromArray(S, v, vj);
+            FloatVector v1 = FloatVector.fromArray(S, v, vj + L);
+            FloatVector v2 = FloatVector.fromArray(S, v, vj + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(S, v, vj + 3 * L);
+            FloatVector p0 = FloatVector.broadcast(S, p[pj]);
+            a00 = v0.fma(p0, a00);
+            a01 = v1.fma(p0, a01);
+            a02 = v2.fma(p0, a02);
+            a03 = v3.fma(p0, a03);
+            FloatVector p1 = FloatVector.broadcast(S, p[pj + 1]);
+            a10 = v0.fma(p1, a10);
+            a11 = v1.fma(p1, a11);
+            a12 = v2.fma(p1, a12);
+            a13 = v3.fma(p1, a13);
+            FloatVector p2 = FloatVector.broadcast(S, p[pj + 2]);
+            a20 = v0.fma(p2, a20);
+            a21 = v1.fma(p2, a21);
+            a22 = v2.fma(p2, a22);
+            a23 = v3.fma(p2, a23);
+            FloatVector p3 = FloatVector.broadcast(S, p[pj + 3]);
+            a30 = v0.fma(p3, a30);
+            a31 = v1.fma(p3, a31);
+            a32 = v2.fma(p3, a32);
+            a33 = v3.fma(p3, a33);
+        }
+        store4(o, oOff, a00, a01, a02, a03);
+        store4(o, oOff + dp, a10, a11, a12, a13);
+        store4(o, oOff + 2 * dp, a20, a21, a22, a23);
+        store4(o, oOff + 3 * dp, a30, a31, a32, a33);
+    }
+
+    private static void accumulateColumns4x1(float[] p, int pOff, int pStride, int count, float[] v, int vOff,
+                                             int dp, float[] o, int oOff) {
+        FloatVector a0 = FloatVector.fromArray(S, o, oOff);
+        FloatVector a1 = FloatVector.fromArray(S, o, oOff + dp);
+        FloatVector a2 = FloatVector.fromArray(S, o, oOff + 2 * dp);
+        FloatVector a3 = FloatVector.fromArray(S, o, oOff + 3 * dp);
+        for (int j = 0; j < count; j++) {
+            FloatVector vj = FloatVector.fromArray(S, v, vOff + j * dp);
+            int pj = pOff + j * pStride;
+            a0 = vj.fma(FloatVector.broadcast(S, p[pj]), a0);
+            a1 = vj.fma(FloatVector.broadcast(S, p[pj + 1]), a1);
+            a2 = vj.fma(FloatVector.broadcast(S, p[pj + 2]), a2);
+            a3 = vj.fma(FloatVector.broadcast(S, p[pj + 3]), a3);
+        }
+        a0.intoArray(o, oOff);
+        a1.intoArray(o, oOff + dp);
+        a2.intoArray(o, oOff + 2 * dp);
+        a3.intoArray(o, oOff + 3 * dp);
+    }
+
     private static final float[] IOTA = new float[L]; // [L] 0, 1, ..., L-1
 
     static {

@@ -184,8 +184,6 @@ public final class DilatedAttentionGrad {
         for (int i = 0; i < tiles; i++) {
             softmaxGrad(s, i, i < rows ? g0 + i + 1 : 0, stride);
         }
-        transpose(s.probs, s.probsT, tiles, stride, gradFrom, keysSeen);
-        transpose(s.dScores, s.dScoresT, tiles, stride, gradFrom, keysSeen);
         Arrays.fill(s.dQueries, 0, tiles * paddedDim, 0f);
         for (int i = 0; i < tiles; i += TILE) {
             int visible = Math.min(keysSeen, g0 + i + TILE);
@@ -196,11 +194,11 @@ public final class DilatedAttentionGrad {
         if (xpos != null) {
             Arrays.fill(dKeys, gradFrom * paddedDim, roundUp(keysSeen, TILE) * paddedDim, 0f);
         }
-        for (int g = gradFrom; g < keysSeen; g += TILE) {
-            AttentionTiles.accumulate(s.probsT, g * QUERY_BLOCK, QUERY_BLOCK, tiles, s.dOutPadded, 0, paddedDim,
-                    s.dValues, g * paddedDim);
-            AttentionTiles.accumulate(s.dScoresT, g * QUERY_BLOCK, QUERY_BLOCK, tiles, s.queriesPadded, 0,
-                    paddedDim, dKeys, g * paddedDim);
+        for (int g = gradFrom; g < keysSeen; g += TILE) { // dV += P^T dO, dK += dS^T Q, four keys at a time
+            AttentionTiles.accumulateColumns(s.probs, g, stride, tiles, s.dOutPadded, 0, paddedDim, s.dValues,
+                    g * paddedDim);
+            AttentionTiles.accumulateColumns(s.dScores, g, stride, tiles, s.queriesPadded, 0, paddedDim, dKeys,
+                    g * paddedDim);
         }
         if (xpos != null) {
             addUnscaledKeyGrads(s, gradFrom, keysSeen, g0, r);
@@ -266,21 +264,6 @@ public final class DilatedAttentionGrad {
         Arrays.fill(s.probs, off + vectors, off + stride, 0f);
         AttentionTiles.softmaxGrad(s.probs, s.dScores, off, vectors, s.outDot[i]);
         Arrays.fill(s.dScores, off + vectors, off + stride, 0f);
-    }
-
-    /** t[g][i] = m[i][g] for keys g in [from rounded down to a tile, to) and rows i < tiles; t has stride QUERY_BLOCK. */
-    private static void transpose(float[] m, float[] t, int tiles, int stride, int from, int to) {
-        int end = roundUp(to, TILE);
-        for (int g = from; g < end; g++) {
-            int row = g * QUERY_BLOCK;
-            if (g >= to) {
-                Arrays.fill(t, row, row + tiles, 0f);
-                continue;
-            }
-            for (int i = 0; i < tiles; i++) {
-                t[row + i] = m[i * stride + g];
-            }
-        }
     }
 
     /** The block's keys [0, keys) as row-major rows [keys][Dp] (for dQ = dS K), from its panels. */
@@ -381,8 +364,6 @@ public final class DilatedAttentionGrad {
         final float[] dQueries = new float[QUERY_BLOCK * paddedDim];               // [block][Dp]
         final float[] probs = new float[QUERY_BLOCK * keyCapacity];                // [block][keys]
         final float[] dScores = new float[QUERY_BLOCK * keyCapacity];              // [block][keys]
-        final float[] probsT = new float[keyCapacity * QUERY_BLOCK];               // [keys][block]
-        final float[] dScoresT = new float[keyCapacity * QUERY_BLOCK];             // [keys][block]
         final float[] outDot = new float[QUERY_BLOCK];                             // [block] dO . out
         final float[] lse = new float[QUERY_BLOCK];                                // [block]
         final float[] pairDecay = new float[headDim / 2];                          // [D/2]
