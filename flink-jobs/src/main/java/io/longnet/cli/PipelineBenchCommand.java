@@ -100,7 +100,8 @@ public final class PipelineBenchCommand {
 
         LongNetDecoder decoder = new LongNetDecoder(model.weights());
         double decoderOnly = bareDecoder(decoder, chunks, tokens);
-        double bare = bareEncoder(new ChunkEncoder(decoder, model.fingerprint(), topK, true, tokenizer), chunks, tokens);
+        double bare = bareEncoder(new ChunkEncoder(decoder, model.fingerprint(), topK, true, tokenizer), chunks,
+                tokens);
         System.out.printf(Locale.ROOT, "bare StreamingDecoder (features only), one thread    : %8.0f tokens/s%n",
                 decoderOnly);
         System.out.printf(Locale.ROOT, "bare ChunkEncoder (+ logits, NLL, top-k), one thread : %8.0f tokens/s%n",

@@ -50,8 +50,8 @@ public final class ModelCheck {
                     + "within one array and one 2^31-byte buffer); every chunk would fail", null);
         }
         LOG.info("Model {} ({}): tokenizer {}, vocab_size {}, E {}, {} heads, {} layers, segment_length {}, "
-                + "dilated_ratio {}", modelDir, model.fingerprint(), tokenizer, vocabSize, model.config().embedDim(), model.config().heads(),
-                model.config().layers(), model.config().schedule().segmentLengths(),
+                + "dilated_ratio {}", modelDir, model.fingerprint(), tokenizer, vocabSize, model.config().embedDim(),
+                model.config().heads(), model.config().layers(), model.config().schedule().segmentLengths(),
                 model.config().schedule().dilatedRatios());
         return model;
     }

@@ -175,8 +175,8 @@ class CorpusTokenizerTest {
 
         assertThatThrownBy(() -> CorpusTokenizer.bytes().checkModelVocabulary(256))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("model vocab_size is 256 but its tokenizer bytes (longnet_tokenizer) needs vocab_size >= 257"
-                        + " (ids 0..256, separator 256)");
+                .hasMessage("model vocab_size is 256 but its tokenizer bytes (longnet_tokenizer) needs "
+                        + "vocab_size >= 257 (ids 0..256, separator 256)");
         assertThatThrownBy(() -> CorpusTokenizer.cl100k().checkModelVocabulary(257))
                 .hasMessage("model vocab_size is 257 but its tokenizer cl100k_base (longnet_tokenizer) needs "
                         + "vocab_size >= 100277 (ids 0..100276, separator 100257)");

@@ -129,7 +129,8 @@ class TrainerTest {
                 + "\"dilated_ratio\": [1], \"decoder_embed_dim\": 8, \"decoder_attention_heads\": 1, "
                 + "\"decoder_layers\": 1, \"decoder_ffn_embed_dim\": 8}");
         assertThatThrownBy(() -> new Trainer(config(tiny, tmp.resolve("r4"), 5), CorpusTokenizer.bytes(), quiet())
-                .run(ModelInit.random(small, 1))).hasMessageContaining("model vocab_size is 100 but its tokenizer bytes (longnet_tokenizer) needs vocab_size >= 257");
+                .run(ModelInit.random(small, 1))).hasMessageContaining(
+                        "model vocab_size is 100 but its tokenizer bytes (longnet_tokenizer) needs vocab_size >= 257");
         assertThatThrownBy(() -> BatchGradient.compute(ModelInit.random(TINY, 1), new int[][] {{5}}, 0))
                 .hasMessageContaining("at least 2 tokens");
     }

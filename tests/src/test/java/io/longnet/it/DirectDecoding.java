@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * The slow, obvious path the pipeline must agree with: each stream's documents as one token sequence
- * {@code SEP d1 SEP d2 ...} (the model's tokenizer) through {@link StreamingDecoder} directly, no Kafka, no Flink, no chunker. Per
+ * {@code SEP d1 SEP d2 ...} (the model's tokenizer) through {@link StreamingDecoder} directly, no Kafka, no Flink,
+ * no chunker. Per
  * document: the mean of its feature rows, the mean over its tokens of -ln softmax(row before)[token],
  * and the softmax of its last row for the next token.
  */
