@@ -4,13 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.longnet.compute.ComputeThreads;
-import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelDirectory;
+import io.longnet.text.CorpusTokenizer;
 import io.longnet.train.Corpus;
 import io.longnet.train.Evaluator;
 import io.longnet.train.Parameters;
 import io.longnet.train.TrainingDecoder;
-import io.longnet.train.TrainingTokenizer;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -48,9 +47,8 @@ public final class EvalCommand {
         }
         Path modelDir = Path.of(args.required("model"));
         ModelDirectory model = ModelDirectory.load(modelDir);
-        TrainingTokenizer tokenizer = TrainingTokenizer.fromJson(ModelConfigJson.tokenizer(
-                Files.readString(modelDir.resolve(ModelDirectory.CONFIG_FILE))));
-        tokenizer.checkModel(model.config().vocabSize());
+        CorpusTokenizer tokenizer = CorpusTokenizer.forModel(modelDir);
+        tokenizer.checkModelVocabulary(model.config().vocabSize());
         List<String> heldOutPrefixes = list(args.optional("held-out", "java.util.concurrent,java.time"));
         Parameters weights = Parameters.of(model.weights());
         Evaluator evaluator = new Evaluator(new TrainingDecoder(weights, Parameters.zerosLike(weights)), tokenizer,
@@ -107,7 +105,7 @@ public final class EvalCommand {
 
     /** Probe files: held-out files of 2-8 KB spread over the list; filler: the other held-out packages' streams. */
     private static List<Evaluator.Probe> probes(Corpus corpus, List<Corpus.Package> heldOut,
-                                                TrainingTokenizer tokenizer, Evaluator evaluator, int count,
+                                                CorpusTokenizer tokenizer, Evaluator evaluator, int count,
                                                 long[] distances) {
         List<String[]> candidates = new ArrayList<>(); // package, file
         for (Corpus.Package p : heldOut) {
@@ -122,7 +120,7 @@ public final class EvalCommand {
         List<Evaluator.Probe> out = new ArrayList<>();
         for (int i = 0; i < Math.min(count, candidates.size()); i++) {
             String[] c = candidates.get((int) ((long) i * candidates.size() / Math.min(count, candidates.size())));
-            int[] file = tokenizer.encode(corpus.read(c[1]));
+            int[] file = tokenizer.encodeUtf8(corpus.read(c[1]));
             int[] filler = filler(corpus, heldOut, tokenizer, c[0], longest);
             for (long d : distances) {
                 out.add(evaluator.recall(c[1], file, filler, d));
@@ -131,7 +129,7 @@ public final class EvalCommand {
         return out;
     }
 
-    private static int[] filler(Corpus corpus, List<Corpus.Package> heldOut, TrainingTokenizer tokenizer,
+    private static int[] filler(Corpus corpus, List<Corpus.Package> heldOut, CorpusTokenizer tokenizer,
                                 String exceptPackage, long bytes) {
         List<int[]> parts = new ArrayList<>();
         long have = 0;

@@ -157,7 +157,7 @@ public final class LatencyBenchCommand {
     private static void run(ModelDirectory model, Settings settings, Path work) throws Exception {
         List<Document> warmUp = documents("warm-up", WARM_UP_PER_STREAM * settings.streams(), settings.streams(), 0);
         List<Document> docs = documents("bench", settings.documents(), settings.streams(), warmUp.size());
-        CorpusTokenizer tokenizer = CorpusTokenizer.cl100k();
+        CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir());
         long tokens = docs.stream().mapToLong(d -> tokenizer.encode(d.text()).length + 1L).sum(); // + separator
 
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {

@@ -90,7 +90,9 @@ public final class PipelineBenchCommand {
         int topK = JobOptions.TOP_K.defaultValue();
 
         List<Document> docs = SampleCorpus.documents(documents);
-        Map<String, List<Chunk>> chunks = chunkLikeTheJob(docs, chunkSize);
+        CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir());
+        tokenizer.checkModelVocabulary(model.config().vocabSize());
+        Map<String, List<Chunk>> chunks = chunkLikeTheJob(docs, chunkSize, tokenizer);
         long tokens = chunks.values().stream().flatMap(List::stream).mapToLong(Chunk::length).sum();
         System.out.printf(Locale.ROOT, "corpus: %d documents in %d streams, %,d tokens, chunk-size %d; model %s "
                         + "(E=%d, %d layers, vocab %d)%n", docs.size(), chunks.size(), tokens, chunkSize,
@@ -98,7 +100,8 @@ public final class PipelineBenchCommand {
 
         LongNetDecoder decoder = new LongNetDecoder(model.weights());
         double decoderOnly = bareDecoder(decoder, chunks, tokens);
-        double bare = bareEncoder(new ChunkEncoder(decoder, model.fingerprint(), topK, true), chunks, tokens);
+        double bare = bareEncoder(new ChunkEncoder(decoder, model.fingerprint(), topK, true, tokenizer), chunks,
+                tokens);
         System.out.printf(Locale.ROOT, "bare StreamingDecoder (features only), one thread    : %8.0f tokens/s%n",
                 decoderOnly);
         System.out.printf(Locale.ROOT, "bare ChunkEncoder (+ logits, NLL, top-k), one thread : %8.0f tokens/s%n",
@@ -130,13 +133,12 @@ public final class PipelineBenchCommand {
     }
 
     /** Each stream's documents through a {@link StreamChunker}, as the tokenize-and-chunk operator does. */
-    static Map<String, List<Chunk>> chunkLikeTheJob(List<Document> docs, int chunkSize) {
-        CorpusTokenizer tokenizer = CorpusTokenizer.cl100k();
+    static Map<String, List<Chunk>> chunkLikeTheJob(List<Document> docs, int chunkSize, CorpusTokenizer tokenizer) {
         Map<String, StreamChunker> chunkers = new LinkedHashMap<>();
         Map<String, List<Chunk>> chunks = new LinkedHashMap<>();
         for (Document doc : docs) {
             StreamChunker chunker = chunkers.computeIfAbsent(doc.stream(),
-                    s -> new StreamChunker(new ChunkerConfig(chunkSize)));
+                    s -> new StreamChunker(new ChunkerConfig(chunkSize, tokenizer)));
             chunker.append(doc.id(), tokenizer.encode(doc.text()));
             chunks.computeIfAbsent(doc.stream(), s -> new ArrayList<>()).addAll(chunker.drainFull());
         }

@@ -7,10 +7,10 @@ import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelDirectory;
 import io.longnet.model.ModelInit;
 import io.longnet.model.ModelWeights;
+import io.longnet.text.CorpusTokenizer;
 import io.longnet.train.AdamW;
 import io.longnet.train.TrainConfig;
 import io.longnet.train.Trainer;
-import io.longnet.train.TrainingTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +52,7 @@ public final class TrainCommand {
         Path configFile = args.has("config") ? Path.of(args.required("config"))
                 : Path.of(args.required("model")).resolve(ModelDirectory.CONFIG_FILE);
         String configJson = Files.readString(configFile);
-        TrainingTokenizer tokenizer = TrainingTokenizer.fromJson(ModelConfigJson.tokenizer(configJson));
+        CorpusTokenizer tokenizer = CorpusTokenizer.named(ModelConfigJson.tokenizer(configJson));
         ModelConfig model = ModelConfigJson.read(configFile);
         ModelWeights initial = args.has("config") ? ModelInit.random(model, seed)
                 : ModelDirectory.load(Path.of(args.required("model"))).weights();
@@ -87,7 +87,7 @@ public final class TrainCommand {
         Files.createDirectories(modelDir);
         summary.weights().toWeights().save(modelDir.resolve(ModelDirectory.WEIGHTS_FILE), bf16);
         Files.writeString(modelDir.resolve(ModelDirectory.CONFIG_FILE),
-                ModelConfigJson.toJson(model, tokenizer.jsonName()));
+                ModelConfigJson.toJson(model, tokenizer.name()));
         Path curve = config.out().resolve("loss.png");
         LossCurvePlot.write(config.out().resolve("train.jsonl"), "LongNet training, " + config.out().getFileName(),
                 curve);

@@ -13,6 +13,7 @@ import io.longnet.ops.RawRecord;
 import io.longnet.ops.SourcedDocument;
 import io.longnet.ops.StreamChunk;
 import io.longnet.ops.TokenizeAndChunk;
+import io.longnet.text.CorpusTokenizer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Properties;
@@ -90,6 +91,7 @@ public final class CorpusJob {
     /** As {@link #build(StreamExecutionEnvironment, JobConfig, Properties)}, with pass-through steps spliced in. */
     public static void build(StreamExecutionEnvironment env, JobConfig cfg, Properties kafkaClientProps, JobTaps taps) {
         ModelDirectory model = ModelCheck.validate(cfg.modelDir(), cfg.topK(), cfg.chunkSize());
+        CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir()); // checked against the model just now
         checkHotStateMemory(cfg, model);
         if (cfg.deliveryGuarantee().transactional()) {
             checkTransactionTimeout(cfg, kafkaClientProps);
@@ -118,7 +120,7 @@ public final class CorpusJob {
         // chained behind it and hand chunks over in memory, not through the network stack.
         DataStream<StreamChunk> chunks = documents
                 .keyBy(SourcedDocument::stream, Types.STRING)
-                .process(new TokenizeAndChunk(cfg.chunkSize(), cfg.flushInterval().toMillis()))
+                .process(new TokenizeAndChunk(cfg.chunkSize(), cfg.flushInterval().toMillis(), tokenizer))
                 .name("tokenize and chunk").uid("tokenize-and-chunk");
 
         DataStream<EncodedChunk> encoded = DataStreamUtils.reinterpretAsKeyedStream(chunks, StreamChunk::stream,

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The checks the job runs before it builds its graph, so that a bad model fails at start with the
  * problem named, instead of in every TaskManager after records were consumed: the directory loads
- * (config.json parses, every tensor present with its shape), the tokenizer's ids fit the model's
+ * (config.json parses, every tensor present with its shape), the ids of the tokenizer it names fit the model's
  * vocabulary, and top-k fits too.
  */
 public final class ModelCheck {
@@ -31,8 +31,10 @@ public final class ModelCheck {
             throw new InvalidModelException(modelDir, e.getMessage(), e);
         }
         int vocabSize = model.config().vocabSize();
+        CorpusTokenizer tokenizer;
         try {
-            CorpusTokenizer.cl100k().checkModelVocabulary(vocabSize);
+            tokenizer = CorpusTokenizer.forModel(modelDir);
+            tokenizer.checkModelVocabulary(vocabSize);
         } catch (IllegalArgumentException e) {
             throw new InvalidModelException(modelDir, e.getMessage(), e);
         }
@@ -47,9 +49,9 @@ public final class ModelCheck {
                     + model.config().embedDim() + "] and FFN rows [n, " + model.config().ffnDim() + "] must stay "
                     + "within one array and one 2^31-byte buffer); every chunk would fail", null);
         }
-        LOG.info("Model {} ({}): vocab_size {}, E {}, {} heads, {} layers, segment_length {}, dilated_ratio {}",
-                modelDir, model.fingerprint(), vocabSize, model.config().embedDim(), model.config().heads(),
-                model.config().layers(), model.config().schedule().segmentLengths(),
+        LOG.info("Model {} ({}): tokenizer {}, vocab_size {}, E {}, {} heads, {} layers, segment_length {}, "
+                + "dilated_ratio {}", modelDir, model.fingerprint(), tokenizer, vocabSize, model.config().embedDim(),
+                model.config().heads(), model.config().layers(), model.config().schedule().segmentLengths(),
                 model.config().schedule().dilatedRatios());
         return model;
     }

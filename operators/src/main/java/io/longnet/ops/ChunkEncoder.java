@@ -45,15 +45,17 @@ public final class ChunkEncoder {
     /**
      * @param topK next tokens listed per finished document, in [0, vocab_size]; 0 lists none
      * @param predictions whether to compute logits at all (NLL and top-k); false gives features only
+     * @param tokenizer the model's tokenizer, which names the top-k tokens
      */
-    public ChunkEncoder(LongNetDecoder decoder, String modelFingerprint, int topK, boolean predictions) {
+    public ChunkEncoder(LongNetDecoder decoder, String modelFingerprint, int topK, boolean predictions,
+            CorpusTokenizer tokenizer) {
         int vocab = decoder.config().vocabSize();
         if (topK < 0 || topK > vocab) {
             throw new IllegalArgumentException("top-k must be in [0, " + vocab + "] (the model's vocab_size), got "
                     + topK);
         }
         this.decoder = decoder;
-        this.tokenizer = CorpusTokenizer.cl100k();
+        this.tokenizer = tokenizer;
         this.modelFingerprint = modelFingerprint;
         this.topK = topK;
         this.predictions = predictions;

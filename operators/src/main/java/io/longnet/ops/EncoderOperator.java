@@ -297,9 +297,11 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
 
     private ChunkEncoder loadEncoder() {
         ModelDirectory model;
+        CorpusTokenizer tokenizer;
         try {
             model = ModelDirectory.load(Path.of(modelDir));
-            CorpusTokenizer.cl100k().checkModelVocabulary(model.config().vocabSize());
+            tokenizer = CorpusTokenizer.forModel(model.dir());
+            tokenizer.checkModelVocabulary(model.config().vocabSize());
         } catch (RuntimeException e) {
             throw new SuppressRestartsException(new IllegalStateException("encoder cannot use model directory '"
                     + modelDir + "': " + e.getMessage(), e));
@@ -310,10 +312,11 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             throw new SuppressRestartsException(new IllegalArgumentException("hot state memory " + hotStateBytes
                     + " bytes is below what one stream of model '" + modelDir + "' may hold (" + oneStream + " bytes)"));
         }
-        LOG.info("Encoder loaded model {} from {} ({} layers, embed dim {}); hot k/v memory {} bytes, one stream "
-                + "at most {} bytes", model.fingerprint(), modelDir, model.config().layers(), model.config().embedDim(),
-                hotStateBytes, oneStream);
-        return new ChunkEncoder(new LongNetDecoder(model.weights()), model.fingerprint(), topK, predictions);
+        LOG.info("Encoder loaded model {} from {} ({} layers, embed dim {}, tokenizer {}); hot k/v memory {} bytes, "
+                + "one stream at most {} bytes", model.fingerprint(), modelDir, model.config().layers(),
+                model.config().embedDim(), tokenizer, hotStateBytes, oneStream);
+        return new ChunkEncoder(new LongNetDecoder(model.weights()), model.fingerprint(), topK, predictions,
+                tokenizer);
     }
 
     @Override

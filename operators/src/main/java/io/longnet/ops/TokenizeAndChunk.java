@@ -18,7 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keyed by {@link SourcedDocument#stream()}: appends each document as {@code SEP tokens} to its stream's
+ * Keyed by {@link SourcedDocument#stream()}: appends each document as {@code SEP tokens} (the model's tokenizer
+ * and separator) to its stream's
  * {@link StreamChunker} (kept in keyed state as bytes) and emits full chunks at once. The rest waits
  * for more documents, but at most {@code flushIntervalMillis} of processing time after the first pending
  * token: then a timer flushes it as one short chunk, so a lone document never waits.
@@ -38,6 +39,7 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Sourced
 
     private final int maxChunkTokens;
     private final long flushIntervalMillis;
+    private final String tokenizerName;
 
     private transient ChunkerConfig config;
     private transient CorpusTokenizer tokenizer;
@@ -51,19 +53,23 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Sourced
      * @param maxChunkTokens most tokens in a chunk (setting chunk-size), at least 2
      * @param flushIntervalMillis longest processing-time wait before pending tokens go out as a short
      *     chunk, >= 0 (0 flushes after every document)
+     * @param tokenizer the model's tokenizer ({@link CorpusTokenizer#forModel}); only its name travels to the
+     *     TaskManagers, where the shared instance is looked up
      */
-    public TokenizeAndChunk(int maxChunkTokens, long flushIntervalMillis) {
-        this.maxChunkTokens = new ChunkerConfig(maxChunkTokens).maxChunkTokens(); // validated when the job is built
+    public TokenizeAndChunk(int maxChunkTokens, long flushIntervalMillis, CorpusTokenizer tokenizer) {
+        // validated when the job is built
+        this.maxChunkTokens = new ChunkerConfig(maxChunkTokens, tokenizer).maxChunkTokens();
         if (flushIntervalMillis < 0) {
             throw new IllegalArgumentException("flush interval must be >= 0 ms, got " + flushIntervalMillis);
         }
         this.flushIntervalMillis = flushIntervalMillis;
+        this.tokenizerName = tokenizer.name();
     }
 
     @Override
     public void open(OpenContext openContext) {
-        config = new ChunkerConfig(maxChunkTokens);
-        tokenizer = CorpusTokenizer.cl100k();
+        tokenizer = CorpusTokenizer.named(tokenizerName);
+        config = new ChunkerConfig(maxChunkTokens, tokenizer);
         chunkerState = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("stream-chunker", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         flushTimer = getRuntimeContext().getState(new ValueStateDescriptor<>("flush-timer", Types.LONG));

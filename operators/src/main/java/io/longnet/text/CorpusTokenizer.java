@@ -4,18 +4,30 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import com.knuddels.jtokkit.api.IntArrayList;
+import io.longnet.model.ModelConfigJson;
+import io.longnet.model.ModelDirectory;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The corpus tokenizer: tiktoken's cl100k_base (the LongNet paper's tokenizer) via jtokkit, whose jar
+ * A model's tokenizer, named in its config.json under {@code longnet_tokenizer} (see {@link #forModel}):
+ * {@code "cl100k_base"} (the default, so a config without the key keeps working) or {@code "bytes"}. One type
+ * serves the job, the benches, {@code train} and {@code eval}, so that they cannot disagree on ids.
+ *
+ * <p>{@code "bytes"}: a document's UTF-8 bytes are its tokens 0..255 and the separator is 256, so a model needs
+ * vocab_size >= {@value #BYTES_VOCABULARY_SIZE}.
+ *
+ * <p>{@code "cl100k_base"}: tiktoken's encoding (the LongNet paper's tokenizer) via jtokkit, whose jar
  * ships the vocabulary, so nothing is downloaded at run time.
  *
  * <p>Id layout of cl100k_base: ordinary (byte-pair) tokens are 0..100255; special tokens are
@@ -30,16 +42,25 @@ import org.slf4j.LoggerFactory;
  * {@code UnsupportedOperationException} on such text; we call {@code encodeOrdinary}.) The only
  * special token in a stream is the separator the chunker inserts itself.
  *
- * <p>Thread-safe and immutable; one shared instance per JVM ({@link #cl100k()}), because loading
- * the vocabulary takes a few hundred milliseconds and about ten megabytes.
+ * <p>Thread-safe and immutable; one shared instance of each per JVM ({@link #cl100k()}, {@link #bytes()}),
+ * because loading the cl100k_base vocabulary takes a few hundred milliseconds and about ten megabytes.
  */
 public final class CorpusTokenizer {
 
-    /** Id of {@code <|endoftext|>}, placed before every document of a stream. */
+    /** The config.json key naming a model's tokenizer. */
+    public static final String CONFIG_KEY = ModelConfigJson.TOKENIZER_KEY;
+    public static final String CL100K_BASE = "cl100k_base";
+    public static final String BYTES = "bytes";
+
+    /** The bytes tokenizer's separator: the id after the 256 byte values. */
+    public static final int BYTES_SEPARATOR_ID = 256;
+    public static final int BYTES_VOCABULARY_SIZE = 257;
+
+    /** cl100k_base's id of {@code <|endoftext|>}, placed before every document of a stream. */
     public static final int SEPARATOR_ID = 100257;
-    /** Ordinary tokens are ids 0 .. ORDINARY_TOKEN_COUNT - 1. */
+    /** cl100k_base's ordinary tokens are ids 0 .. ORDINARY_TOKEN_COUNT - 1. */
     public static final int ORDINARY_TOKEN_COUNT = 100256;
-    /** Largest id (a special token) plus one. */
+    /** cl100k_base's largest id (a special token) plus one. */
     public static final int VOCABULARY_SIZE = 100277;
 
     /** The special tokens of cl100k_base as tiktoken defines them (jtokkit decodes the same names). */
@@ -52,10 +73,24 @@ public final class CorpusTokenizer {
 
     private static final Logger LOG = LoggerFactory.getLogger(CorpusTokenizer.class);
 
-    private final Encoding encoding;
+    private static final CorpusTokenizer BYTES_INSTANCE = new CorpusTokenizer(BYTES, null, BYTES_SEPARATOR_ID,
+            BYTES_SEPARATOR_ID, BYTES_VOCABULARY_SIZE, Map.of(BYTES_SEPARATOR_ID, "<|endoftext|>"));
 
-    private CorpusTokenizer(Encoding encoding) {
+    private final String name;
+    private final Encoding encoding; // null for the bytes tokenizer
+    private final int separatorId;
+    private final int ordinaryTokenCount;
+    private final int vocabularySize;
+    private final Map<Integer, String> specialTokens;
+
+    private CorpusTokenizer(String name, Encoding encoding, int separatorId, int ordinaryTokenCount,
+            int vocabularySize, Map<Integer, String> specialTokens) {
+        this.name = name;
         this.encoding = encoding;
+        this.separatorId = separatorId;
+        this.ordinaryTokenCount = ordinaryTokenCount;
+        this.vocabularySize = vocabularySize;
+        this.specialTokens = specialTokens;
     }
 
     /** The shared cl100k_base tokenizer, loaded on first use. */
@@ -63,12 +98,73 @@ public final class CorpusTokenizer {
         return Holder.INSTANCE;
     }
 
-    /** Encodes document text as ordinary text: special-token text is never turned into a special id. */
+    /** The shared bytes tokenizer: UTF-8 bytes 0..255, separator 256. */
+    public static CorpusTokenizer bytes() {
+        return BYTES_INSTANCE;
+    }
+
+    /** The tokenizer a config.json value names ({@code "bytes"} or {@code "cl100k_base"}). */
+    public static CorpusTokenizer named(String name) {
+        if (BYTES.equals(name)) {
+            return bytes();
+        }
+        if (CL100K_BASE.equals(name)) {
+            return cl100k();
+        }
+        throw new IllegalArgumentException(CONFIG_KEY + " must be \"" + BYTES + "\" or \"" + CL100K_BASE
+                + "\", got \"" + name + "\"");
+    }
+
+    /** The tokenizer a model directory's config.json names under {@link #CONFIG_KEY}, cl100k_base when absent. */
+    public static CorpusTokenizer forModel(Path modelDir) {
+        Path config = modelDir.resolve(ModelDirectory.CONFIG_FILE);
+        try {
+            return named(ModelConfigJson.tokenizer(Files.readString(config)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read model config " + config + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(config + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The name config.json gives this tokenizer. */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Encodes document text as ordinary text: special-token text is never turned into a special id (for bytes,
+     * the text's UTF-8 bytes, which never reach the separator).
+     */
     public int[] encode(String text) {
         if (text == null) {
             throw new IllegalArgumentException("text to encode must not be null");
         }
-        return encoding.encodeOrdinary(text).toArray();
+        return encoding == null ? encodeUtf8(text.getBytes(StandardCharsets.UTF_8))
+                : encoding.encodeOrdinary(text).toArray();
+    }
+
+    /**
+     * Encodes a file's UTF-8 bytes. For bytes they are the tokens as they are (malformed UTF-8 included); the
+     * tiktoken encodings read them as text first, so malformed bytes become U+FFFD.
+     */
+    public int[] encodeUtf8(byte[] utf8) {
+        if (encoding != null) {
+            return encode(new String(utf8, StandardCharsets.UTF_8));
+        }
+        int[] out = new int[utf8.length];
+        for (int i = 0; i < utf8.length; i++) {
+            out[i] = utf8[i] & 0xff;
+        }
+        return out;
+    }
+
+    /** Bytes of text a token stands for (0 for the separator and other special ids), for bits per byte. */
+    public int bytesOf(int tokenId) {
+        if (!isOrdinary(tokenId)) {
+            return 0;
+        }
+        return encoding == null ? 1 : tokenBytes(tokenId).length;
     }
 
     /**
@@ -76,15 +172,17 @@ public final class CorpusTokenizer {
      *
      * <ul>
      *   <li>Ordinary token: its UTF-8 text. A single token may hold only part of a multi-byte character
-     *       (e.g. id 76460 is the first three bytes of an emoji); such stray bytes are shown as
-     *       {@code \xNN} escapes instead of being silently replaced by U+FFFD.
-     *   <li>Special token: its name, e.g. {@code "<|endoftext|>"} (see {@link #isSpecial(int)}).
-     *   <li>Unassigned id (100256, 100261..100275, or any id a larger model vocabulary has beyond
+     *       (e.g. cl100k_base's id 76460 is the first three bytes of an emoji, and every byte of a multi-byte
+     *       character is one bytes token); such stray bytes are shown as {@code \xNN} escapes instead of being
+     *       silently replaced by U+FFFD.
+     *   <li>Special token: its name, e.g. {@code "<|endoftext|>"} (see {@link #isSpecial(int)}); the bytes
+     *       tokenizer's separator shows as that name too.
+     *   <li>Unassigned id (cl100k_base's 100256, 100261..100275, or any id a larger model vocabulary has beyond
      *       {@link #vocabularySize()}): {@code "<|no_token:ID|>"}, so the display never fails.
      * </ul>
      */
     public String decode(int tokenId) {
-        String special = SPECIAL_TOKENS.get(tokenId);
+        String special = specialTokens.get(tokenId);
         if (special != null) {
             return special;
         }
@@ -97,8 +195,11 @@ public final class CorpusTokenizer {
     /** Raw bytes of an ordinary token (a fragment of UTF-8 text). */
     public byte[] tokenBytes(int tokenId) {
         if (!isOrdinary(tokenId)) {
-            throw new IllegalArgumentException("token id " + tokenId + " is not an ordinary cl100k_base token"
-                    + " (ordinary ids are 0.." + (ORDINARY_TOKEN_COUNT - 1) + ")");
+            throw new IllegalArgumentException("token id " + tokenId + " is not an ordinary " + name + " token"
+                    + " (ordinary ids are 0.." + (ordinaryTokenCount - 1) + ")");
+        }
+        if (encoding == null) {
+            return new byte[] {(byte) tokenId};
         }
         IntArrayList single = new IntArrayList(1);
         single.add(tokenId);
@@ -106,29 +207,35 @@ public final class CorpusTokenizer {
     }
 
     public boolean isSpecial(int tokenId) {
-        return SPECIAL_TOKENS.containsKey(tokenId);
+        return specialTokens.containsKey(tokenId);
     }
 
     public boolean isOrdinary(int tokenId) {
-        return tokenId >= 0 && tokenId < ORDINARY_TOKEN_COUNT;
+        return tokenId >= 0 && tokenId < ordinaryTokenCount;
     }
 
+    /** The id placed before every document of a stream. */
     public int separatorId() {
-        return SEPARATOR_ID;
+        return separatorId;
     }
 
-    /** Largest token id plus one (100277): the number of embedding rows a model needs at least. */
+    /** Largest token id plus one (cl100k_base 100277, bytes 257): the embedding rows a model needs at least. */
     public int vocabularySize() {
-        return VOCABULARY_SIZE;
+        return vocabularySize;
     }
 
     /** Fails unless a model with {@code modelVocabSize} rows can represent every tokenizer id. */
     public void checkModelVocabulary(int modelVocabSize) {
-        if (modelVocabSize < VOCABULARY_SIZE) {
-            throw new IllegalArgumentException("model vocab_size is " + modelVocabSize
-                    + " but tokenizer cl100k_base needs vocab_size >= " + VOCABULARY_SIZE
-                    + " (ids 0.." + (VOCABULARY_SIZE - 1) + ", separator " + SEPARATOR_ID + ")");
+        if (modelVocabSize < vocabularySize) {
+            throw new IllegalArgumentException("model vocab_size is " + modelVocabSize + " but its tokenizer "
+                    + name + " (" + CONFIG_KEY + ") needs vocab_size >= " + vocabularySize
+                    + " (ids 0.." + (vocabularySize - 1) + ", separator " + separatorId + ")");
         }
+    }
+
+    @Override
+    public String toString() {
+        return name;
     }
 
     /** Strict UTF-8 decoding that escapes malformed bytes as {@code \xNN} rather than hiding them. */
@@ -160,7 +267,8 @@ public final class CorpusTokenizer {
             // The lazy registry parses only the encoding asked for (the default one parses all four).
             Encoding encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
             LOG.info("Loaded tokenizer {} in {} ms", encoding.getName(), (System.nanoTime() - start) / 1_000_000);
-            return new CorpusTokenizer(encoding);
+            return new CorpusTokenizer(CL100K_BASE, encoding, SEPARATOR_ID, ORDINARY_TOKEN_COUNT, VOCABULARY_SIZE,
+                    SPECIAL_TOKENS);
         }
     }
 }

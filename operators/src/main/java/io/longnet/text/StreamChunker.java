@@ -29,7 +29,6 @@ public final class StreamChunker {
     /** v2 adds each pending document's source timestamp; v1 is still read (timestamps unknown). */
     private static final byte FORMAT_VERSION = 2;
     private static final byte FORMAT_VERSION_1 = 1;
-    private static final int SEP = CorpusTokenizer.SEPARATOR_ID;
 
     private final ChunkerConfig config;
     private long nextChunkPosition;            // position of pending[0]
@@ -92,7 +91,7 @@ public final class StreamChunker {
         checkDocument(docId, docTokens);
         long docFirstPosition = endPosition() + 1;
         ensureCapacity(pendingCount + 1 + docTokens.length);
-        pending[pendingCount++] = SEP;
+        pending[pendingCount++] = config.separatorId();
         System.arraycopy(docTokens, 0, pending, pendingCount, docTokens.length);
         pendingCount += docTokens.length;
         docs.add(new PendingDoc(docId, docFirstPosition, docTokens.length, sourceTimestamp));
@@ -140,7 +139,7 @@ public final class StreamChunker {
         return chunks;
     }
 
-    private static void checkDocument(String docId, int[] docTokens) {
+    private void checkDocument(String docId, int[] docTokens) {
         if (docId == null) {
             throw new IllegalArgumentException("docId must not be null");
         }
@@ -149,7 +148,7 @@ public final class StreamChunker {
                     + " must be rejected before chunking");
         }
         for (int i = 0; i < docTokens.length; i++) {
-            if (docTokens[i] < 0 || docTokens[i] == SEP) {
+            if (docTokens[i] < 0 || docTokens[i] == config.separatorId()) {
                 throw new IllegalArgumentException("document '" + docId + "' token " + i + " has id "
                         + docTokens[i] + "; document tokens must be ordinary ids (encode as ordinary text)");
             }
@@ -159,7 +158,7 @@ public final class StreamChunker {
     /** C, or C - 1 when the C-th token from {@code start} is a separator. */
     private int fullChunkLength(int start) {
         int length = config.maxChunkTokens();
-        return pending[start + length - 1] == SEP ? length - 1 : length;
+        return pending[start + length - 1] == config.separatorId() ? length - 1 : length;
     }
 
     /** The chunk of pending[start, start + length), with the document pieces it holds. */
@@ -229,18 +228,25 @@ public final class StreamChunker {
         return bytes.toByteArray();
     }
 
-    /** Restores a chunker with the chunk-size it was saved with. */
-    public static StreamChunker fromBytes(byte[] bytes) {
-        return fromBytes(bytes, null);
+    /**
+     * Restores a chunker with the chunk-size it was saved with. The separator is not saved: a stream's tokens
+     * are only valid for the tokenizer that made them, and the encoder refuses another model's stream anyway.
+     */
+    public static StreamChunker fromBytes(byte[] bytes, int separatorId) {
+        return fromBytes(bytes, null, separatorId);
     }
 
     /**
-     * Restores a chunker; a non-null {@code config} replaces the saved chunk-size (the pending
+     * Restores a chunker with {@code config}, whose chunk-size replaces the saved one (the pending
      * tokens are simply cut by the new size from here on).
      */
     public static StreamChunker fromBytes(byte[] bytes, ChunkerConfig config) {
+        return fromBytes(bytes, config, config.separatorId());
+    }
+
+    private static StreamChunker fromBytes(byte[] bytes, ChunkerConfig config, int separatorId) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-            StreamChunker chunker = read(in, config);
+            StreamChunker chunker = read(in, config, separatorId);
             if (in.available() > 0) {
                 throw new IllegalArgumentException("StreamChunker state has " + in.available() + " trailing bytes");
             }
@@ -251,13 +257,14 @@ public final class StreamChunker {
         }
     }
 
-    private static StreamChunker read(DataInputStream in, ChunkerConfig override) throws IOException {
+    private static StreamChunker read(DataInputStream in, ChunkerConfig override, int separatorId)
+            throws IOException {
         byte version = in.readByte();
         if (version != FORMAT_VERSION && version != FORMAT_VERSION_1) {
             throw new IllegalArgumentException("StreamChunker state has format version " + version
                     + ", this code reads versions " + FORMAT_VERSION_1 + " and " + FORMAT_VERSION);
         }
-        ChunkerConfig saved = new ChunkerConfig(in.readInt());
+        ChunkerConfig saved = new ChunkerConfig(in.readInt(), separatorId);
         long nextChunkPosition = in.readLong();
         int pendingCount = checkCount(in, in.readInt(), Integer.BYTES, "pending token count");
         int[] pending = new int[Math.max(16, pendingCount)];

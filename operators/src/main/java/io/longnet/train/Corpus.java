@@ -1,5 +1,6 @@
 package io.longnet.train;
 
+import io.longnet.text.CorpusTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -93,11 +94,11 @@ public final class Corpus implements AutoCloseable {
     }
 
     /** The package's stream: its files' tokens with the separator before every file after the first. */
-    public int[] tokens(Package p, TrainingTokenizer tokenizer) {
+    public int[] tokens(Package p, CorpusTokenizer tokenizer) {
         List<int[]> parts = new ArrayList<>();
         int total = 0;
         for (String file : p.files()) {
-            int[] t = tokenizer.encode(read(file));
+            int[] t = tokenizer.encodeUtf8(read(file));
             parts.add(t);
             total += t.length + (parts.size() > 1 ? 1 : 0);
         }
@@ -105,7 +106,7 @@ public final class Corpus implements AutoCloseable {
         int at = 0;
         for (int i = 0; i < parts.size(); i++) {
             if (i > 0) {
-                out[at++] = tokenizer.separator();
+                out[at++] = tokenizer.separatorId();
             }
             System.arraycopy(parts.get(i), 0, out, at, parts.get(i).length);
             at += parts.get(i).length;

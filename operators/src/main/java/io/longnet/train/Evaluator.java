@@ -1,6 +1,7 @@
 package io.longnet.train;
 
 import io.longnet.attention.AttentionState;
+import io.longnet.text.CorpusTokenizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,10 +31,10 @@ public final class Evaluator {
     }
 
     private final TrainingDecoder decoder;
-    private final TrainingTokenizer tokenizer;
+    private final CorpusTokenizer tokenizer;
     private final int chunk;
 
-    public Evaluator(TrainingDecoder decoder, TrainingTokenizer tokenizer, int chunk) {
+    public Evaluator(TrainingDecoder decoder, CorpusTokenizer tokenizer, int chunk) {
         if (chunk < 1) {
             throw new IllegalArgumentException("--chunk must be positive, got " + chunk);
         }
@@ -88,7 +89,7 @@ public final class Evaluator {
             throw new IllegalArgumentException("the recall probe needs other held-out files to put between the "
                     + "occurrences of " + name);
         }
-        int sep = tokenizer.separator();
+        int sep = tokenizer.separatorId();
         List<Integer> stream = new ArrayList<>();
         stream.add(sep);
         int first = stream.size();

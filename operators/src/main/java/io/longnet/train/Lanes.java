@@ -1,6 +1,7 @@
 package io.longnet.train;
 
 import io.longnet.attention.AttentionState;
+import io.longnet.text.CorpusTokenizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -38,13 +39,13 @@ final class Lanes {
 
     private final Corpus corpus;
     private final List<Corpus.Package> packages;
-    private final TrainingTokenizer tokenizer;
+    private final CorpusTokenizer tokenizer;
     private final TrainingDecoder decoder;
     private final long seed;
     private final List<Lane> lanes = new ArrayList<>();
     long nextDeal;
 
-    Lanes(Corpus corpus, List<Corpus.Package> packages, TrainingTokenizer tokenizer, TrainingDecoder decoder,
+    Lanes(Corpus corpus, List<Corpus.Package> packages, CorpusTokenizer tokenizer, TrainingDecoder decoder,
           long seed, int batch) {
         if (packages.isEmpty()) {
             throw new IllegalArgumentException("--data " + corpus.path() + " has no package left to train on");

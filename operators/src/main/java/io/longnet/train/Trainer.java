@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.longnet.attention.AttentionState;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelWeights;
+import io.longnet.text.CorpusTokenizer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -37,10 +38,10 @@ public final class Trainer {
     }
 
     private final TrainConfig config;
-    private final TrainingTokenizer tokenizer;
+    private final CorpusTokenizer tokenizer;
     private final PrintStream progress;
 
-    public Trainer(TrainConfig config, TrainingTokenizer tokenizer, PrintStream progress) {
+    public Trainer(TrainConfig config, CorpusTokenizer tokenizer, PrintStream progress) {
         this.config = config;
         this.tokenizer = tokenizer;
         this.progress = progress;
@@ -52,7 +53,7 @@ public final class Trainer {
      */
     public Summary run(ModelWeights initial) throws IOException {
         ModelConfig model = initial.config();
-        tokenizer.checkModel(model.vocabSize());
+        tokenizer.checkModelVocabulary(model.vocabSize());
         Files.createDirectories(config.out());
         try (Corpus corpus = Corpus.open(config.data(), config.extensions())) {
             List<Corpus.Package> train = new ArrayList<>();

@@ -63,7 +63,7 @@ class ChunkedDocumentScoringTest {
 
     /** What the operators do: chunk, score each chunk, feed each document's pieces to its accumulator. */
     private List<DocumentResult> runStreaming(List<int[]> docs, int chunkSize, Set<Long> chunkStarts, Random timer) {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize, CorpusTokenizer.SEPARATOR_ID));
         Map<String, DocumentAccumulator> open = new HashMap<>();
         List<DocumentResult> results = new ArrayList<>();
         for (int d = 0; d < docs.size(); d++) {

@@ -46,7 +46,7 @@ class EncoderOperatorTest {
     /** Documents of random ordinary tokens, cut as the chunker cuts them, with a timer flush now and then. */
     static List<StreamChunk> chunks(String stream, int chunkSize, int[] docLengths, long seed) {
         Random random = new Random(seed);
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize, CorpusTokenizer.SEPARATOR_ID));
         List<StreamChunk> out = new ArrayList<>();
         for (int d = 0; d < docLengths.length; d++) {
             chunker.append(stream + "-doc" + d, random.ints(docLengths[d], 0, 50_000).toArray());
@@ -215,7 +215,8 @@ class EncoderOperatorTest {
             }
             out = h.drainOutput();
         }
-        ChunkEncoder reference = new ChunkEncoder(new LongNetDecoder(other.weights()), other.fingerprint(), TOP_K, true);
+        ChunkEncoder reference = new ChunkEncoder(new LongNetDecoder(other.weights()), other.fingerprint(), TOP_K, true,
+                CorpusTokenizer.cl100k());
         EncoderStream restarted = reference.restartAt(streamA.get(2).chunk().firstPosition());
         for (int i = 2; i < streamA.size(); i++) {
             assertThat(out.get(i - 2)).isEqualTo(reference.encode("A", restarted, streamA.get(i).chunk()).chunk());
@@ -337,7 +338,7 @@ class EncoderOperatorTest {
         float[] healthy = new StreamingDecoder(new LongNetDecoder(model.weights())).accept(tokens, false)
                 .featuresRowMajor(); // [N, E]
         ChunkEncoder reference = new ChunkEncoder(new LongNetDecoder(poisoned.weights()), poisoned.fingerprint(),
-                TOP_K, true);
+                TOP_K, true, CorpusTokenizer.cl100k());
         float[] afterDoc2 = reference.encode("A", reference.restartAt(doc2End), new Chunk(doc2End,
                 Arrays.copyOfRange(tokens, (int) doc2End, tokens.length), List.of())).chunk().features(); // [N', E]
         float[][] rowsBySeven = rows(sevens, tokens.length);

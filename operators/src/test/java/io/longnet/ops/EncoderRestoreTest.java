@@ -8,6 +8,7 @@ import io.longnet.decoder.LongNetDecoder;
 import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelDirectory;
 import io.longnet.model.ModelInit;
+import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -91,7 +92,7 @@ class EncoderRestoreTest {
             out = h.drainOutput();
         }
         ChunkEncoder reference = new ChunkEncoder(new LongNetDecoder(modelB.weights()), modelB.fingerprint(), TOP_K,
-                true);
+                true, CorpusTokenizer.cl100k());
         EncoderStream restarted = reference.restartAt(streamX.get(1).chunk().firstPosition());
         EncodedChunk expected = reference.encode("X", restarted, streamX.get(1).chunk()).chunk();
         assertThat(out).singleElement().satisfies(c -> {

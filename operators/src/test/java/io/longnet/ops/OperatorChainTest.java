@@ -63,7 +63,7 @@ class OperatorChainTest {
         final List<StreamChunk> chunks = new ArrayList<>();
 
         Chain() throws Exception {
-            tokenize = OpsTestSupport.keyed(new TokenizeAndChunk(CHUNK, FLUSH_MS), SourcedDocument::stream);
+            tokenize = OpsTestSupport.keyed(new TokenizeAndChunk(CHUNK, FLUSH_MS, TOKENIZER), SourcedDocument::stream);
             encode = OpsTestSupport.keyed(new EncoderOperator(modelDir.toString(), TOP_K, true), StreamChunk::stream);
             heads = OpsTestSupport.keyed(new DocumentHeads(Pooling.MEAN, TOP_K, true), EncodedChunk::stream);
         }

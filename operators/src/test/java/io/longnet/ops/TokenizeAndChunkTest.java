@@ -63,6 +63,20 @@ class TokenizeAndChunkTest {
         }
     }
 
+    /** A bytes model's stream: each document's UTF-8 bytes after separator 256, not cl100k_base's ids. */
+    @Test
+    void theModelsTokenizerMakesTheTokens() throws Exception {
+        Document doc = new Document("u1", "h\u00e9 \u65e5", "U", null); // h, é (2 bytes), space, 日 (3 bytes)
+        List<StreamChunk> out;
+        try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness = OpsTestSupport.keyed(
+                new TokenizeAndChunk(CHUNK, 0, CorpusTokenizer.bytes()), SourcedDocument::stream).open()) {
+            harness.process(sourced(doc));
+            out = harness.drainOutput();
+        }
+        assertThat(concat(out)).containsExactly(256, 0x68, 0xC3, 0xA9, 0x20, 0xE6, 0x97, 0xA5);
+        assertThat(out.get(0).chunk().length()).as("a full chunk of 8").isEqualTo(CHUNK);
+    }
+
     /** Two streams, a snapshot with tokens pending and a timer set, a restore: the same chunks as without. */
     @Test
     void snapshotAndRestoreContinueEachStreamWhereItWas() throws Exception {
@@ -174,7 +188,7 @@ class TokenizeAndChunkTest {
 
     private static OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness(int chunkSize, long flushMillis)
             throws Exception {
-        return OpsTestSupport.keyed(new TokenizeAndChunk(chunkSize, flushMillis), SourcedDocument::stream);
+        return OpsTestSupport.keyed(new TokenizeAndChunk(chunkSize, flushMillis, TOKENIZER), SourcedDocument::stream);
     }
 
     /** The chunks' tokens in order; fails unless each chunk starts where the previous one ended. */

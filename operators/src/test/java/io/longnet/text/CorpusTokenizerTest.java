@@ -8,9 +8,12 @@ import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import com.knuddels.jtokkit.api.IntArrayList;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CorpusTokenizerTest {
 
@@ -106,6 +109,77 @@ class CorpusTokenizerTest {
                 .hasMessageContainingAll("vocab_size", "100276", "100277");
         assertThatThrownBy(() -> tokenizer.checkModelVocabulary(50257))
                 .hasMessageContainingAll("vocab_size", "50257", "100277");
+    }
+
+    @Test
+    void bytesTokenizerIsTheTextsUtf8Bytes() {
+        CorpusTokenizer bytes = CorpusTokenizer.bytes();
+
+        assertThat(bytes.name()).isEqualTo("bytes");
+        assertThat(bytes.encode("h\u00e9<|endoftext|>")).containsExactly(0x68, 0xC3, 0xA9, '<', '|', 'e', 'n', 'd',
+                'o', 'f', 't', 'e', 'x', 't', '|', '>');
+        assertThat(bytes.encodeUtf8(new byte[] {(byte) 0xFF, 0x41})).containsExactly(0xFF, 0x41);
+        assertThat(bytes.separatorId()).isEqualTo(256);
+        assertThat(bytes.vocabularySize()).isEqualTo(257);
+        assertThat(bytes.isOrdinary(255)).isTrue();
+        assertThat(bytes.isOrdinary(256)).isFalse();
+        assertThat(bytes.bytesOf(0xC3)).isEqualTo(1);
+        assertThat(bytes.bytesOf(256)).isZero();
+        assertThat(bytes.tokenBytes(0xC3)).containsExactly((byte) 0xC3);
+        assertThatThrownBy(() -> bytes.tokenBytes(256)).hasMessageContainingAll("256", "bytes", "0..255");
+    }
+
+    @Test
+    void bytesTokenizerDecodesEachByteAsTextOrAnEscape() {
+        CorpusTokenizer bytes = CorpusTokenizer.bytes();
+
+        assertThat(bytes.decode('a')).isEqualTo("a");
+        assertThat(bytes.decode('\n')).isEqualTo("\n");
+        assertThat(bytes.decode(0xC3)).as("a lone lead byte is not text").isEqualTo("\\xC3");
+        assertThat(bytes.decode(0x80)).isEqualTo("\\x80");
+        assertThat(bytes.decode(256)).isEqualTo("<|endoftext|>");
+        assertThat(bytes.decode(257)).isEqualTo("<|no_token:257|>");
+    }
+
+    @Test
+    void theTokenizerIsChosenByItsConfigName() {
+        assertThat(CorpusTokenizer.named("bytes")).isSameAs(CorpusTokenizer.bytes());
+        assertThat(CorpusTokenizer.named("cl100k_base")).isSameAs(CorpusTokenizer.cl100k());
+        assertThatThrownBy(() -> CorpusTokenizer.named("gpt2"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("longnet_tokenizer must be \"bytes\" or \"cl100k_base\", got \"gpt2\"");
+    }
+
+    @Test
+    void aModelDirectoryNamesItsTokenizerInConfigJson(@TempDir Path dir) throws Exception {
+        String config = "{\"vocab_size\": 257, \"segment_length\": [8], \"dilated_ratio\": [1]";
+        Path bytesModel = Files.createDirectories(dir.resolve("bytes"));
+        Files.writeString(bytesModel.resolve("config.json"), config + ", \"longnet_tokenizer\": \"bytes\"}");
+        Path plainModel = Files.createDirectories(dir.resolve("plain"));
+        Files.writeString(plainModel.resolve("config.json"), config + "}");
+        Path badModel = Files.createDirectories(dir.resolve("bad"));
+        Files.writeString(badModel.resolve("config.json"), config + ", \"longnet_tokenizer\": \"Bytes\"}");
+
+        assertThat(CorpusTokenizer.forModel(bytesModel)).isSameAs(CorpusTokenizer.bytes());
+        assertThat(CorpusTokenizer.forModel(plainModel)).as("the default").isSameAs(CorpusTokenizer.cl100k());
+        assertThatThrownBy(() -> CorpusTokenizer.forModel(badModel))
+                .hasMessageContainingAll(badModel.resolve("config.json").toString(), "longnet_tokenizer", "\"Bytes\"");
+        assertThatThrownBy(() -> CorpusTokenizer.forModel(dir.resolve("missing")))
+                .hasMessageContainingAll(dir.resolve("missing").resolve("config.json").toString());
+    }
+
+    @Test
+    void theVocabularyRefusalNamesTheModelsSizeAndTheTokenizersNeed() {
+        CorpusTokenizer.bytes().checkModelVocabulary(257);
+        CorpusTokenizer.bytes().checkModelVocabulary(100277);
+
+        assertThatThrownBy(() -> CorpusTokenizer.bytes().checkModelVocabulary(256))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("model vocab_size is 256 but its tokenizer bytes (longnet_tokenizer) needs "
+                        + "vocab_size >= 257 (ids 0..256, separator 256)");
+        assertThatThrownBy(() -> CorpusTokenizer.cl100k().checkModelVocabulary(257))
+                .hasMessage("model vocab_size is 257 but its tokenizer cl100k_base (longnet_tokenizer) needs "
+                        + "vocab_size >= 100277 (ids 0..100276, separator 100257)");
     }
 
     @Test

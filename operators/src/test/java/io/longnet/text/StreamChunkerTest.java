@@ -15,15 +15,15 @@ class StreamChunkerTest {
 
     @Test
     void configRejectsChunkSizeBelowTwo() {
-        assertThatThrownBy(() -> new ChunkerConfig(1))
+        assertThatThrownBy(() -> new ChunkerConfig(1, SEP))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("chunk-size must be >= 2, got 1");
-        assertThat(new ChunkerConfig(2).maxChunkTokens()).isEqualTo(2);
+        assertThat(new ChunkerConfig(2, SEP).maxChunkTokens()).isEqualTo(2);
     }
 
     @Test
     void cutsOneTokenEarlyRatherThanEndOnASeparator() {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(3));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(3, SEP));
         chunker.append("a", new int[] {11});
         chunker.append("b", new int[] {12, 13});
 
@@ -39,7 +39,7 @@ class StreamChunkerTest {
 
     @Test
     void longDocumentSpansSeveralChunksAndTheTimerFlushesTheRest() {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
         chunker.append("a", new int[] {1, 2, 3, 4, 5, 6});
 
         List<Chunk> full = chunker.drainFull();
@@ -56,7 +56,7 @@ class StreamChunkerTest {
 
     @Test
     void chunkHoldsPiecesOfSeveralDocuments() {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(8));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(8, SEP));
         chunker.append("a", new int[] {1, 2});
         chunker.append("b", new int[] {3});
         chunker.append("c", new int[] {4, 5, 6});
@@ -72,7 +72,7 @@ class StreamChunkerTest {
 
     @Test
     void rejectsEmptyAndMalformedDocuments() {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
 
         assertThatThrownBy(() -> chunker.append("d7", new int[0]))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -86,7 +86,7 @@ class StreamChunkerTest {
 
     @Test
     void flushRefusesMoreThanOneChunkOfPendingTokens() {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(3));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(3, SEP));
         chunker.append("a", new int[] {1, 2, 3});
 
         assertThatThrownBy(chunker::flush)
@@ -111,7 +111,7 @@ class StreamChunkerTest {
     void veryLongDocumentFollowedByShortOnes() {
         Random random = new Random(5);
         List<int[]> docs = List.of(random.ints(5000, 0, 1000).toArray(), new int[] {1}, new int[] {2, 3});
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
         List<Chunk> chunks = new ArrayList<>();
         for (int d = 0; d < docs.size(); d++) {
             chunker.append("doc-" + d, docs.get(d));
@@ -125,19 +125,19 @@ class StreamChunkerTest {
 
     @Test
     void bytesRoundTripKeepsTheStateAndItsFutureChunks() {
-        StreamChunker original = new StreamChunker(new ChunkerConfig(5));
+        StreamChunker original = new StreamChunker(new ChunkerConfig(5, SEP));
         original.append("première", new int[] {1, 2, 3, 4, 5, 6, 7});
         original.drainFull();
         original.append("second", new int[] {8, 9});
 
         byte[] bytes = original.toBytes();
-        StreamChunker restored = StreamChunker.fromBytes(bytes);
+        StreamChunker restored = StreamChunker.fromBytes(bytes, SEP);
 
         assertThat(bytes[0]).isEqualTo((byte) 2);
         assertThat(restored.toBytes()).isEqualTo(bytes);
         assertThat(restored.nextChunkPosition()).isEqualTo(original.nextChunkPosition()).isEqualTo(5);
         assertThat(restored.pendingTokenCount()).isEqualTo(original.pendingTokenCount()).isEqualTo(6);
-        assertThat(restored.config()).isEqualTo(new ChunkerConfig(5));
+        assertThat(restored.config()).isEqualTo(new ChunkerConfig(5, SEP));
         for (StreamChunker c : List.of(original, restored)) {
             c.append("third", new int[] {10, 11, 12, 13});
         }
@@ -147,10 +147,10 @@ class StreamChunkerTest {
 
     @Test
     void restoreCanApplyANewChunkSize() {
-        StreamChunker original = new StreamChunker(new ChunkerConfig(50));
+        StreamChunker original = new StreamChunker(new ChunkerConfig(50, SEP));
         original.append("a", new int[] {1, 2, 3, 4, 5});
 
-        StreamChunker restored = StreamChunker.fromBytes(original.toBytes(), new ChunkerConfig(2));
+        StreamChunker restored = StreamChunker.fromBytes(original.toBytes(), new ChunkerConfig(2, SEP));
 
         assertThat(restored.config().maxChunkTokens()).isEqualTo(2);
         assertThat(restored.drainFull()).extracting(Chunk::length).containsExactly(2, 2, 2);
@@ -158,10 +158,10 @@ class StreamChunkerTest {
 
     @Test
     void drainAllCutsEverythingPendingIntoChunksOfTheRestoredSize() {
-        StreamChunker original = new StreamChunker(new ChunkerConfig(50));
+        StreamChunker original = new StreamChunker(new ChunkerConfig(50, SEP));
         original.append("a", new int[] {1, 2, 3, 4, 5, 6});
 
-        StreamChunker restored = StreamChunker.fromBytes(original.toBytes(), new ChunkerConfig(3));
+        StreamChunker restored = StreamChunker.fromBytes(original.toBytes(), new ChunkerConfig(3, SEP));
         List<Chunk> chunks = restored.drainAll();
 
         assertThat(chunks).extracting(Chunk::length).containsExactly(3, 3, 1);
@@ -172,26 +172,26 @@ class StreamChunkerTest {
 
     @Test
     void rejectsForeignOrDamagedState() {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(5));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(5, SEP));
         chunker.append("a", new int[] {1, 2});
         byte[] bytes = chunker.toBytes();
         byte[] otherVersion = bytes.clone();
         otherVersion[0] = 9;
 
-        assertThatThrownBy(() -> StreamChunker.fromBytes(otherVersion)).hasMessageContaining("format version 9");
-        assertThatThrownBy(() -> StreamChunker.fromBytes(Arrays.copyOf(bytes, bytes.length - 3)))
+        assertThatThrownBy(() -> StreamChunker.fromBytes(otherVersion, SEP)).hasMessageContaining("format version 9");
+        assertThatThrownBy(() -> StreamChunker.fromBytes(Arrays.copyOf(bytes, bytes.length - 3), SEP))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> StreamChunker.fromBytes(Arrays.copyOf(bytes, bytes.length + 1)))
+        assertThatThrownBy(() -> StreamChunker.fromBytes(Arrays.copyOf(bytes, bytes.length + 1), SEP))
                 .hasMessageContaining("trailing");
     }
 
     @Test
     void everySpanOfADocumentCarriesItsSourceTimestampAcrossARestore() {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
         chunker.append("a", new int[] {1, 2, 3, 4, 5}, 1_000L);
         chunker.append("b", new int[] {6}, 2_000L);
         List<Chunk> chunks = new ArrayList<>(chunker.drainFull());
-        chunker = StreamChunker.fromBytes(chunker.toBytes());
+        chunker = StreamChunker.fromBytes(chunker.toBytes(), SEP);
         chunks.addAll(chunker.drainAll());
 
         assertThat(chunks.stream().flatMap(c -> c.spans().stream()).toList()).containsExactly(
@@ -218,7 +218,7 @@ class StreamChunkerTest {
             out.writeLong(1);       // first position
             out.writeInt(2);        // token count
         }
-        StreamChunker restored = StreamChunker.fromBytes(bytes.toByteArray());
+        StreamChunker restored = StreamChunker.fromBytes(bytes.toByteArray(), SEP);
 
         assertThat(restored.drainAll()).singleElement().satisfies(chunk -> assertThat(chunk.spans())
                 .containsExactly(new DocSpan("a", 1, 2, 1, 2, true, true, DocSpan.NO_TIMESTAMP)));
@@ -238,7 +238,7 @@ class StreamChunkerTest {
 
     /** Appends, drains, sometimes flushes (as the timer would) and sometimes round-trips the state. */
     private static List<Chunk> chunkWithRandomTimers(Random random, int chunkSize, List<int[]> docs) {
-        StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize));
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize, SEP));
         List<Chunk> chunks = new ArrayList<>();
         for (int d = 0; d < docs.size(); d++) {
             chunker.append("doc-" + d, docs.get(d));
@@ -249,7 +249,7 @@ class StreamChunkerTest {
                 chunker.flush().ifPresent(chunks::add);
             }
             if (random.nextInt(3) == 0) {
-                chunker = StreamChunker.fromBytes(chunker.toBytes());
+                chunker = StreamChunker.fromBytes(chunker.toBytes(), SEP);
             }
         }
         chunker.flush().ifPresent(chunks::add);

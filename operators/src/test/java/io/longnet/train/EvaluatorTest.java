@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
 import io.longnet.model.ModelInit;
+import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -17,7 +18,7 @@ class EvaluatorTest {
 
     private static Evaluator evaluator(int chunk) {
         Parameters p = Parameters.of(ModelInit.random(TrainerTest.TINY, 5));
-        return new Evaluator(new TrainingDecoder(p, Parameters.zerosLike(p)), TrainingTokenizer.BYTES, chunk);
+        return new Evaluator(new TrainingDecoder(p, Parameters.zerosLike(p)), CorpusTokenizer.bytes(), chunk);
     }
 
     @Test
@@ -40,7 +41,7 @@ class EvaluatorTest {
         Evaluator e = evaluator(128);
         try (Corpus corpus = Corpus.open(data, Set.of(".java"))) {
             Corpus.Package p = corpus.packages().get(0);
-            int[] stream = corpus.tokens(p, TrainingTokenizer.BYTES);
+            int[] stream = corpus.tokens(p, CorpusTokenizer.bytes());
             assertThat(stream.length).isGreaterThan(4096 + 1);
             List<Evaluator.Bucket> buckets = e.byPosition(corpus, List.of(p), 5000);
             double[] loss = e.perTokenLoss(java.util.Arrays.copyOf(stream, 5001));

@@ -12,6 +12,7 @@ import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelDirectory;
 import io.longnet.model.ModelInit;
 import io.longnet.model.ModelWeights;
+import io.longnet.text.CorpusTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -69,7 +70,7 @@ class TrainerTest {
     void aTinyModelLearnsWellBelowTheUnigramEntropyAndItsModelGivesForwardTheSameLoss() throws Exception {
         Path data = corpus(tmp.resolve("data"));
         TrainConfig config = config(data, tmp.resolve("run"), 200);
-        Trainer trainer = new Trainer(config, TrainingTokenizer.BYTES, quiet());
+        Trainer trainer = new Trainer(config, CorpusTokenizer.bytes(), quiet());
         Trainer.Summary summary = trainer.run(ModelInit.random(TINY, 3));
         double unigramBits = unigramEntropyBits(data);
         double trainBits = summary.trainLoss() / Math.log(2);
@@ -79,7 +80,7 @@ class TrainerTest {
 
         ModelDirectory saved = ModelDirectory.save(tmp.resolve("model"), summary.weights().toWeights());
         ModelWeights loaded = ModelDirectory.load(saved.dir()).weights();
-        int[] sequence = TrainingTokenizer.BYTES.encode(Files.readAllBytes(data.resolve("lib/held/C1.java")));
+        int[] sequence = CorpusTokenizer.bytes().encodeUtf8(Files.readAllBytes(data.resolve("lib/held/C1.java")));
         double trained = trainingLoss(loaded, sequence);
         double inference = inferenceLoss(loaded, sequence);
         assertThat(inference).as("forward's loss of the saved model").isCloseTo(trained,
@@ -126,12 +127,12 @@ class TrainerTest {
     void aNanLossStopsTrainingAndKeepsTheLastGoodCheckpoint() throws Exception {
         Path data = corpus(tmp.resolve("data"));
         Path out = tmp.resolve("run");
-        new Trainer(config(data, out, 25), TrainingTokenizer.BYTES, quiet()).run(ModelInit.random(TINY, 3));
+        new Trainer(config(data, out, 25), CorpusTokenizer.bytes(), quiet()).run(ModelInit.random(TINY, 3));
         Path checkpoint = TrainCheckpoint.directory(out).resolve("step-00000025");
         assertThat(checkpoint.resolve("COMPLETE")).exists();
         ModelWeights poisoned = ModelInit.random(TINY, 3);
         poisoned.get("layer_norm.weight")[0] = Float.NaN;
-        assertThatThrownBy(() -> new Trainer(config(data, tmp.resolve("nan"), 50), TrainingTokenizer.BYTES, quiet())
+        assertThatThrownBy(() -> new Trainer(config(data, tmp.resolve("nan"), 50), CorpusTokenizer.bytes(), quiet())
                 .run(poisoned)).hasMessageContaining("loss is NaN at step 1");
         assertThat(TrainCheckpoint.directory(tmp.resolve("nan"))).doesNotExist();
     }
@@ -139,29 +140,30 @@ class TrainerTest {
     @Test
     void badInputGivesOneClearError() throws Exception {
         Path empty = Files.createDirectories(tmp.resolve("empty"));
-        assertThatThrownBy(() -> new Trainer(config(empty, tmp.resolve("r1"), 5), TrainingTokenizer.BYTES, quiet())
+        assertThatThrownBy(() -> new Trainer(config(empty, tmp.resolve("r1"), 5), CorpusTokenizer.bytes(), quiet())
                 .run(ModelInit.random(TINY, 1))).hasMessageContaining("has no files ending in");
         Path onlyHeldOut = tmp.resolve("held");
         Files.createDirectories(onlyHeldOut.resolve("lib/held"));
         Files.writeString(onlyHeldOut.resolve("lib/held/A.java"), "class A {}");
-        assertThatThrownBy(() -> new Trainer(config(onlyHeldOut, tmp.resolve("r2"), 5), TrainingTokenizer.BYTES,
+        assertThatThrownBy(() -> new Trainer(config(onlyHeldOut, tmp.resolve("r2"), 5), CorpusTokenizer.bytes(),
                 quiet()).run(ModelInit.random(TINY, 1))).hasMessageContaining("no package left to train on");
         Path tiny = tmp.resolve("tiny");
         Files.createDirectories(tiny.resolve("a"));
         Files.writeString(tiny.resolve("a/A.java"), "x");
-        assertThatThrownBy(() -> new Trainer(config(tiny, tmp.resolve("r3"), 5), TrainingTokenizer.BYTES, quiet())
+        assertThatThrownBy(() -> new Trainer(config(tiny, tmp.resolve("r3"), 5), CorpusTokenizer.bytes(), quiet())
                 .run(ModelInit.random(TINY, 1))).hasMessageContaining("2 tokens");
         ModelConfig small = ModelConfigJson.parse("{\"vocab_size\": 100, \"segment_length\": [4], "
                 + "\"dilated_ratio\": [1], \"decoder_embed_dim\": 8, \"decoder_attention_heads\": 1, "
                 + "\"decoder_layers\": 1, \"decoder_ffn_embed_dim\": 8}");
-        assertThatThrownBy(() -> new Trainer(config(tiny, tmp.resolve("r4"), 5), TrainingTokenizer.BYTES, quiet())
-                .run(ModelInit.random(small, 1))).hasMessageContaining("vocab_size 100 is too small for tokenizer bytes");
+        assertThatThrownBy(() -> new Trainer(config(tiny, tmp.resolve("r4"), 5), CorpusTokenizer.bytes(), quiet())
+                .run(ModelInit.random(small, 1))).hasMessageContaining(
+                        "model vocab_size is 100 but its tokenizer bytes (longnet_tokenizer) needs vocab_size >= 257");
         assertThatThrownBy(() -> BatchGradient.compute(ModelInit.random(TINY, 1), new int[][] {{5}}, 0))
                 .hasMessageContaining("at least 2 tokens");
     }
 
     private List<Double> losses(Path data, Path out) throws IOException {
-        new Trainer(config(data, out, 30), TrainingTokenizer.BYTES, quiet()).run(ModelInit.random(TINY, 3));
+        new Trainer(config(data, out, 30), CorpusTokenizer.bytes(), quiet()).run(ModelInit.random(TINY, 3));
         return trainLosses(out);
     }
 

@@ -10,9 +10,11 @@ import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import io.longnet.kafka.TopToken;
 import io.longnet.model.ModelDirectory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -112,6 +114,56 @@ class CorpusJobITCase {
                     .isPositive();
             assertSameRecords(pipeline.outputs().embeddings(), pipeline.outputs().predictions());
         }
+    }
+
+    /**
+     * A model with the bytes tokenizer through the whole job: each document is its UTF-8 bytes after separator
+     * 256 (positions count bytes), and the top next tokens are bytes shown as text, a non-ASCII one escaped.
+     */
+    @Test
+    void aBytesTokenizerModelRunsThroughTheJob() throws Exception {
+        ModelDirectory bytesModel = TinyModel.writeBytes(dir.resolve("bytes-model"));
+        List<Document> texts = List.of(
+                new Document("x1", "int x = 1;", "code", null),
+                new Document("x2", "// caf\u00e9 \u65e5\u672c\n", "code", null),
+                new Document("x3", "<|endoftext|> is text", "code", null),
+                new Document("y1", "GET /index.html 200", "log", null),
+                new Document("y2", "\uD83D\uDE00 done", "log", null));
+        List<EmbeddingOut> out;
+        List<PredictionOut> predicted;
+        try (Pipeline pipeline = new Pipeline("it-bytes", bytesModel.dir(), dir.resolve("cp-bytes"), Map.of())) {
+            pipeline.write(texts);
+            pipeline.start(JobTaps.NONE);
+            pipeline.awaitCounts(texts.size(), 0);
+            out = List.copyOf(pipeline.outputs().embeddings());
+            predicted = List.copyOf(pipeline.outputs().predictions());
+        }
+
+        Map<String, EmbeddingOut> embeddingsById = byId(out, EmbeddingOut::id);
+        Map<String, Long> next = new HashMap<>(); // stream -> position of its next separator
+        for (Document doc : texts) {
+            int bytes = doc.text().getBytes(StandardCharsets.UTF_8).length;
+            long first = next.getOrDefault(doc.stream(), 0L) + 1;
+            EmbeddingOut e = embeddingsById.get(doc.id());
+            assertThat(List.of(e.firstPosition(), (long) e.tokenCount())).as("position and bytes of %s", doc.id())
+                    .isEqualTo(List.of(first, (long) bytes));
+            assertThat(e.model()).isEqualTo(bytesModel.fingerprint());
+            next.put(doc.stream(), first + bytes);
+        }
+        assertThat(embeddingsById.get("x2").tokenCount()).as("é is 2 bytes, 日 and 本 3 each").isEqualTo(16);
+
+        Map<String, DirectDecoding.Expected> expected = DirectDecoding.run(bytesModel, texts);
+        for (PredictionOut p : predicted) {
+            DirectDecoding.Expected want = expected.get(p.id());
+            assertThat(p.meanNll()).as("meanNll of %s", p.id()).isCloseTo(want.meanNll(), within(TOLERANCE));
+            assertTopK(p.topNext(), want.nextProbs(), p.id());
+            assertThat(p.topNext()).allSatisfy(t -> assertThat(t.text()).as("text of token %d", t.id())
+                    .isEqualTo(t.id() == 256 ? "<|endoftext|>"
+                            : t.id() < 0x80 ? String.valueOf((char) t.id())
+                            : String.format("\\x%02X", t.id())));
+        }
+        assertThat(predicted.stream().flatMap(p -> p.topNext().stream()).map(TopToken::id).distinct())
+                .as("every id listed is a byte or the separator").allMatch(id -> id >= 0 && id <= 256);
     }
 
     /** Fails the job once, between the heads and the embeddings sink, with an embedding in an open transaction. */

@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * The slow, obvious path the pipeline must agree with: each stream's documents as one token sequence
- * {@code SEP d1 SEP d2 ...} through {@link StreamingDecoder} directly, no Kafka, no Flink, no chunker. Per
+ * {@code SEP d1 SEP d2 ...} (the model's tokenizer) through {@link StreamingDecoder} directly, no Kafka, no Flink,
+ * no chunker. Per
  * document: the mean of its feature rows, the mean over its tokens of -ln softmax(row before)[token],
  * and the softmax of its last row for the next token.
  */
@@ -46,17 +47,19 @@ final class DirectDecoding {
         docs.forEach(d -> streams.computeIfAbsent(d.stream(), s -> new ArrayList<>()).add(d));
         Map<String, Expected> expected = new LinkedHashMap<>();
         LongNetDecoder decoder = new LongNetDecoder(model.weights());
-        streams.forEach((stream, streamDocs) -> stream(decoder, stream, streamDocs)
+        CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir());
+        streams.forEach((stream, streamDocs) -> stream(decoder, tokenizer, stream, streamDocs)
                 .forEach(e -> expected.put(e.id(), e)));
         return expected;
     }
 
-    private static List<Expected> stream(LongNetDecoder decoder, String stream, List<Document> docs) {
+    private static List<Expected> stream(LongNetDecoder decoder, CorpusTokenizer tokenizer, String stream,
+            List<Document> docs) {
         List<Integer> tokens = new ArrayList<>();
         List<Span> spans = new ArrayList<>();
         for (Document doc : docs) {
-            tokens.add(CorpusTokenizer.SEPARATOR_ID);
-            int[] ids = CorpusTokenizer.cl100k().encode(doc.text());
+            tokens.add(tokenizer.separatorId());
+            int[] ids = tokenizer.encode(doc.text());
             spans.add(new Span(doc.id(), stream, tokens.size(), ids.length));
             Arrays.stream(ids).forEach(tokens::add);
         }

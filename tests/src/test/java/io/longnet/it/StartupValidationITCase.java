@@ -61,8 +61,8 @@ class StartupValidationITCase {
         ModelDirectory.save(model, ModelInit.random(
                 ModelConfigJson.parse(TinyModel.CONFIG_JSON.replace("100277", "1000")), 1));
 
-        assertFailsAtStart("it-startup-vocab", model, dir, "cannot be used: model vocab_size is 1000 but tokenizer "
-                + "cl100k_base needs vocab_size >= 100277", "");
+        assertFailsAtStart("it-startup-vocab", model, dir, "cannot be used: model vocab_size is 1000 but its tokenizer "
+                + "cl100k_base (longnet_tokenizer) needs vocab_size >= 100277", "");
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.longnet.model.ModelInit;
 import io.longnet.model.ModelWeights;
 import io.longnet.model.WeightLayout;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -30,6 +31,14 @@ final class TinyModel {
             """;
 
     private TinyModel() {
+    }
+
+    /** The same shape with the bytes tokenizer: 257 rows (bytes 0..255 and the separator 256). */
+    static ModelDirectory writeBytes(Path dir) throws IOException {
+        ModelConfig config = ModelConfigJson.parse(CONFIG_JSON.replace("100277", "257"));
+        ModelDirectory.save(dir, ModelInit.random(config, 7));
+        Files.writeString(dir.resolve(ModelDirectory.CONFIG_FILE), ModelConfigJson.toJson(config, "bytes"));
+        return ModelDirectory.load(dir);
     }
 
     static ModelDirectory write(Path dir) throws IOException {
