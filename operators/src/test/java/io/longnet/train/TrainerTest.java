@@ -103,7 +103,7 @@ class TrainerTest {
         TrainConfig c = config(data, tmp.resolve("run"), 30);
         TrainConfig accumulating = new TrainConfig(c.data(), c.extensions(), c.heldOut(), c.out(), c.seed(), 30,
                 c.batch(), 512, 2, c.lr(), c.minLr(), c.warmup(), c.adam(), 10, 0, 512, 0, 60);
-        Trainer.Summary summary = new Trainer(accumulating, TrainingTokenizer.BYTES, quiet())
+        Trainer.Summary summary = new Trainer(accumulating, CorpusTokenizer.bytes(), quiet())
                 .run(ModelInit.random(TINY, 3));
         assertThat(summary.steps()).isEqualTo(30);
         List<Double> losses = trainLosses(c.out());
@@ -114,11 +114,11 @@ class TrainerTest {
     void aCheckpointOfAnotherRunIsRefused() throws Exception {
         Path data = corpus(tmp.resolve("data"));
         Path out = tmp.resolve("run");
-        new Trainer(config(data, out, 25), TrainingTokenizer.BYTES, quiet()).run(ModelInit.random(TINY, 3));
+        new Trainer(config(data, out, 25), CorpusTokenizer.bytes(), quiet()).run(ModelInit.random(TINY, 3));
         TrainConfig c = config(data, out, 50);
         TrainConfig otherSeed = new TrainConfig(c.data(), c.extensions(), c.heldOut(), out, 4, 50, c.batch(),
                 c.chunk(), 1, c.lr(), c.minLr(), c.warmup(), c.adam(), 25, 50, 512, 2, 60);
-        assertThatThrownBy(() -> new Trainer(otherSeed, TrainingTokenizer.BYTES, quiet())
+        assertThatThrownBy(() -> new Trainer(otherSeed, CorpusTokenizer.bytes(), quiet())
                 .run(ModelInit.random(TINY, 3))).hasMessageContaining("belongs to a run with")
                 .hasMessageContaining("--seed");
     }
