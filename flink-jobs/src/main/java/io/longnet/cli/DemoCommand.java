@@ -1,5 +1,6 @@
 package io.longnet.cli;
 
+import io.longnet.demo.CodeCorpus;
 import io.longnet.demo.DemoModel;
 import io.longnet.demo.SampleCorpus;
 import io.longnet.job.CorpusJob;
@@ -11,23 +12,26 @@ import io.longnet.kafka.EmbeddedKafka;
 import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.OutputReader;
 import io.longnet.kafka.PredictionOut;
-import io.longnet.kafka.TopToken;
 import io.longnet.kafka.TopicAdmin;
 import io.longnet.kafka.TopicNames;
 import io.longnet.kafka.Topics;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelDirectory;
+import io.longnet.text.CorpusTokenizer;
+import io.longnet.train.TrainingRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -47,19 +51,32 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * {@code longnet demo [--model DIR] [--documents N] [--parallelism P] [--timeout SECONDS]}: the whole product
- * on one machine, from a fresh clone. An in-process Kafka broker, the four topics, the bundled two-stream
- * corpus plus a few bad records, the corpus job on a local MiniCluster (RocksDB, checkpoints every 2 s),
+ * {@code longnet demo [--model DIR | --untrained] [--corpus code|prose] [--documents N] [--parallelism P]
+ * [--timeout SECONDS]}: the whole product on one machine, from a fresh clone. An in-process Kafka broker, the four
+ * topics, a corpus plus a few bad records, the corpus job on a local MiniCluster (RocksDB, checkpoints every 2 s),
  * live progress read back with read_committed consumers, a few outputs, then cancel and a summary.
+ *
+ * <p>The model is the shipped one ({@value #SHIPPED_MODEL} in the checkout, trained on the JDK's source) unless
+ * {@code --model} names another or {@code --untrained} asks for the seeded random one. The corpus is the checkout's
+ * own Java sources ({@link CodeCorpus}: code the shipped model never saw) where the checkout is there, else the
+ * bundled prose paragraphs ({@link SampleCorpus}).
  */
 public final class DemoCommand {
 
-    static final int DEFAULT_DOCUMENTS = 600;
+    static final int DEFAULT_PROSE_DOCUMENTS = 600;
+    static final int DEFAULT_CODE_DOCUMENTS = 36;
+    /** The shipped model, relative to the checkout. */
+    static final String SHIPPED_MODEL = "models/longnet-code";
+    /** The checkout the launcher runs from ({@code longnet} sets it); the working directory otherwise. */
+    static final String HOME_PROPERTY = "longnet.home";
     static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(2);
     static final Duration PROGRESS_EVERY = Duration.ofSeconds(2);
     static final int PARTITIONS = 2;
+    /** Chunk size for cl100k models (a token is about 4 bytes) and for byte-level models. */
     static final int CHUNK_SIZE = 128;
+    static final int BYTES_CHUNK_SIZE = 1024;
     static final int SHOWN_VALUES = 6;
+    static final int SHOWN_ENDING = 40;
 
     private final long start = System.nanoTime();
 
@@ -67,20 +84,50 @@ public final class DemoCommand {
     }
 
     public static void run(List<String> argv) throws Exception {
-        Args args = new Args("demo", argv, Set.of("model", "documents", "parallelism", "timeout"));
-        int documents = args.positiveInt("documents", DEFAULT_DOCUMENTS);
+        List<String> rest = new ArrayList<>(argv);
+        boolean untrained = rest.remove("--untrained");
+        Args args = new Args("demo", rest, Set.of("model", "documents", "parallelism", "timeout", "corpus"));
+        if (untrained && args.has("model")) {
+            throw new Args.UsageException("demo: give --model DIR or --untrained, not both");
+        }
+        Path home = Path.of(System.getProperty(HOME_PROPERTY, ".")).toAbsolutePath().normalize();
+        Optional<CodeCorpus> code = CodeCorpus.find(home);
+        String corpus = args.optional("corpus", code.isPresent() ? "code" : "prose");
+        if (!corpus.equals("code") && !corpus.equals("prose")) {
+            throw new Args.UsageException("demo: --corpus must be code or prose, got " + corpus);
+        }
+        if (corpus.equals("code") && code.isEmpty()) {
+            throw new Args.UsageException("demo: --corpus code needs the project's sources (src/main/java) under "
+                    + home + " (-D" + HOME_PROPERTY + ")");
+        }
+        int documents = args.positiveInt("documents", corpus.equals("code") ? DEFAULT_CODE_DOCUMENTS
+                : DEFAULT_PROSE_DOCUMENTS);
         int parallelism = args.positiveInt("parallelism", Math.min(2, Runtime.getRuntime().availableProcessors()));
-        Duration timeout = Duration.ofSeconds(args.positiveInt("timeout", 110));
+        Duration timeout = Duration.ofSeconds(args.positiveInt("timeout", 180));
         Path work = Files.createTempDirectory("longnet-demo-");
         try {
-            new DemoCommand().run(args.has("model") ? Path.of(args.required("model")) : null, documents, parallelism,
-                    timeout, work);
+            DemoCommand demo = new DemoCommand();
+            Path model = args.has("model") ? Path.of(args.required("model"))
+                    : untrained ? null : demo.shippedModel(home);
+            List<Document> docs = corpus.equals("code") ? code.get().documents(documents)
+                    : SampleCorpus.documents(documents);
+            demo.run(model, docs, parallelism, timeout, work);
         } finally {
             deleteRecursively(work);
         }
     }
 
-    private void run(Path givenModel, int documentCount, int parallelism, Duration timeout, Path work)
+    /** The shipped model's directory, or null (the random model) with the reason, if the checkout lacks it. */
+    private Path shippedModel(Path home) {
+        Path dir = home.resolve(SHIPPED_MODEL);
+        if (Files.isRegularFile(dir.resolve(ModelDirectory.WEIGHTS_FILE))) {
+            return dir;
+        }
+        say("no shipped model at %s (run from the checkout, or give --model DIR); using random weights", dir);
+        return null;
+    }
+
+    private void run(Path givenModel, List<Document> docs, int parallelism, Duration timeout, Path work)
             throws Exception {
         say("longnet demo: LongNet over an endless Kafka stream, on Flink; everything in this JVM");
         say("starting an in-process Kafka broker (KRaft, metadata.version %s) ...",
@@ -93,11 +140,13 @@ public final class DemoCommand {
                     PARTITIONS);
 
             Path modelDir = givenModel != null ? givenModel : work.resolve("untrained-model");
-            describeModel(givenModel == null ? DemoModel.writeUntrained(modelDir) : ModelDirectory.load(modelDir),
-                    givenModel == null);
+            boolean untrained = givenModel == null;
+            describeModel(untrained ? DemoModel.writeUntrained(modelDir) : ModelDirectory.load(modelDir), untrained);
+            int chunkSize = CorpusTokenizer.forModel(modelDir).name().equals(CorpusTokenizer.BYTES)
+                    ? BYTES_CHUNK_SIZE : CHUNK_SIZE;
 
-            List<Document> docs = SampleCorpus.documents(documentCount);
-            List<SampleCorpus.BadRecord> bad = SampleCorpus.badRecords();
+            List<SampleCorpus.BadRecord> bad = SampleCorpus.badRecords(docs.get(0).stream(),
+                    docs.get(docs.size() - 1).stream());
             writeInput(kafka.clientProperties(), names.documents(), docs, bad);
             say("wrote %d documents (%s) and %d bad records (%s) to %s, keyed by stream", docs.size(),
                     perStream(docs), bad.size(),
@@ -107,7 +156,7 @@ public final class DemoCommand {
             JobConfig cfg = JobConfig.fromMap(Map.of(
                     JobOptions.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
                     JobOptions.MODEL_DIR.key(), modelDir.toString(),
-                    JobOptions.CHUNK_SIZE.key(), Integer.toString(CHUNK_SIZE),
+                    JobOptions.CHUNK_SIZE.key(), Integer.toString(chunkSize),
                     JobOptions.FLUSH_INTERVAL.key(), "200 ms",
                     JobOptions.CHECKPOINT_INTERVAL.key(), CHECKPOINT_INTERVAL.toMillis() + " ms",
                     JobOptions.CHECKPOINT_DIR.key(), work.resolve("checkpoints").toUri().toString()));
@@ -117,14 +166,14 @@ public final class DemoCommand {
             long submitted = System.nanoTime();
             say("job %s submitted: parallelism %d, chunk-size %d, RocksDB with incremental checkpoints every %d s "
                     + "(outputs become visible when a checkpoint commits them)", job.getJobID(), parallelism,
-                    CHUNK_SIZE, CHECKPOINT_INTERVAL.toSeconds());
+                    chunkSize, CHECKPOINT_INTERVAL.toSeconds());
 
             Expected expected = new Expected(docs.size(), bad.size());
             try (OutputReader out = new OutputReader(kafka.clientProperties(), names)) {
                 boolean complete = follow(out, job, expected, submitted, timeout);
-                showSamples(out);
+                showSamples(out, docs);
                 cancel(job);
-                summarize(out, expected, docs, complete, submitted, parallelism, givenModel == null);
+                summarize(out, expected, docs, complete, submitted, parallelism, untrained);
                 if (!complete) {
                     throw new IllegalStateException("not all outputs arrived within " + timeout.toSeconds()
                             + " s (--timeout)");
@@ -141,15 +190,22 @@ public final class DemoCommand {
         }
     }
 
-    private void describeModel(ModelDirectory model, boolean untrained) {
+    private void describeModel(ModelDirectory model, boolean untrained) throws IOException {
         ModelConfig c = model.config();
-        String what = untrained ? "UNTRAINED random weights (seed " + DemoModel.SEED + ")" : "weights from " + model.dir();
-        say("model: %s, fingerprint %s: E=%d, %d heads, %d layers, FFN %d, vocab %d, segment_length %s, "
+        Optional<TrainingRecord> training = untrained ? Optional.empty() : TrainingRecord.read(model.dir());
+        String what = untrained ? "UNTRAINED random weights (seed " + DemoModel.SEED + ")"
+                : (training.isPresent() ? "TRAINED, " : "") + "weights from " + model.dir();
+        say("model: %s, fingerprint %s: E=%d, %d heads, %d layers, FFN %d, vocab %d (%s), segment_length %s, "
                         + "dilated_ratio %s", what, model.fingerprint(), c.embedDim(), c.heads(), c.layers(), c.ffnDim(),
-                c.vocabSize(), c.schedule().segmentLengths(), c.schedule().dilatedRatios());
+                c.vocabSize(), CorpusTokenizer.forModel(model.dir()).name(), c.schedule().segmentLengths(),
+                c.schedule().dilatedRatios());
+        training.ifPresent(t -> say("        TRAINED on %s: %d steps, %,d tokens; held-out %s (packages %s, never "
+                        + "trained on)", t.data(), t.steps(), t.tokens(), t.heldOutBitsPerByte() == null ? "not measured"
+                        : String.format(Locale.ROOT, "%.3f bits/byte", t.heldOutBitsPerByte()),
+                String.join(", ", t.heldOut())));
         if (untrained) {
             say("        UNTRAINED: its embeddings and predictions are noise; they show the pipeline, not language "
-                    + "(--model DIR for a trained model)");
+                    + "(the shipped model is " + SHIPPED_MODEL + ")");
         }
     }
 
@@ -216,7 +272,7 @@ public final class DemoCommand {
                 out.tokens() / seconds, positions);
     }
 
-    private void showSamples(OutputReader out) {
+    private void showSamples(OutputReader out, List<Document> docs) {
         List<EmbeddingOut> embeddings = samples(out.embeddings(), EmbeddingOut::stream, EmbeddingOut::firstPosition);
         if (!embeddings.isEmpty()) {
             say("embeddings (first %d of %d values):", SHOWN_VALUES, embeddings.get(0).dimension());
@@ -230,14 +286,23 @@ public final class DemoCommand {
         }
         List<PredictionOut> predictions = samples(out.predictions(), PredictionOut::stream, PredictionOut::firstPosition);
         if (!predictions.isEmpty()) {
-            say("predictions (perplexity of the document given its stream so far; likeliest next tokens):");
+            say("predictions (how surprising each document is given its stream so far; likeliest next tokens after "
+                    + "its end):");
         }
+        Map<String, String> textById = docs.stream().collect(Collectors.toMap(Document::id, Document::text));
         for (PredictionOut p : predictions) {
             String next = p.topNext().stream()
-                    .map(t -> String.format(Locale.ROOT, "%s %.5f", quote(t), t.probability()))
+                    .map(t -> String.format(Locale.ROOT, "%s %.3f", quote(t.text()), t.probability()))
                     .collect(Collectors.joining(", "));
-            say("  %-16s perplexity %,.1f (mean NLL %.3f nats); next: %s", p.id(), p.perplexity(), p.meanNll(), next);
+            say("  %-16s mean NLL %.3f nats/token (%.3f bits/token), perplexity %,.1f", p.id(), p.meanNll(),
+                    p.meanNll() / Math.log(2), p.perplexity());
+            say("  %-16s ends %s -> next: %s", "", quote(ending(textById.getOrDefault(p.id(), ""))), next);
         }
+    }
+
+    /** The last characters of a document, where the next-token prediction picks up. */
+    private static String ending(String text) {
+        return text.length() <= SHOWN_ENDING ? text : "..." + text.substring(text.length() - SHOWN_ENDING);
     }
 
     /** The first and the last document of each stream. */
@@ -271,7 +336,8 @@ public final class DemoCommand {
         System.out.println();
         say("job cancelled.%s", complete ? "" : " INCOMPLETE: not every output arrived in time.");
         say("summary: in %d documents in %d streams + %d bad records -> out %d embeddings, %d predictions, "
-                        + "%d dead letters (read_committed)", docs.size(), SampleCorpus.STREAMS.size(),
+                        + "%d dead letters (read_committed)", docs.size(),
+                docs.stream().map(Document::stream).distinct().count(),
                 expected.deadLetters(), out.embeddings().size(), out.predictions().size(), out.deadLetters().size());
         say("         every document id exactly once in embeddings and predictions: %s; in = out + dead letters: %s",
                 exactlyOnce ? "yes" : "NO",
@@ -289,8 +355,9 @@ public final class DemoCommand {
                 .entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
     }
 
-    private static String quote(TopToken token) {
-        return "\"" + token.text().replace("\\", "\\\\").replace("\n", "\\n").replace("\"", "\\\"") + "\"";
+    private static String quote(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\"", "\\\"")
+                + "\"";
     }
 
     private static Throwable rootCause(Throwable t) {

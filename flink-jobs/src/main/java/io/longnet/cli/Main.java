@@ -34,7 +34,8 @@ public final class Main {
             "  cluster add-taskmanager|stop|status [--dir DIR]",
             "  submit  [--jobmanager H:P] [--parallelism N] [--from-savepoint PATH | --from-latest-checkpoint DIR]",
             "          --bootstrap-servers H:P --model DIR [--job-option value ...]   the corpus job on a cluster",
-            "  demo    [--model DIR] [--documents N] [--parallelism P] [--timeout SECONDS]",
+            "  demo    [--model DIR | --untrained] [--corpus code|prose] [--documents N] [--parallelism P] "
+                    + "[--timeout SECONDS]",
             "          in-process Kafka + local Flink: sample corpus in, embeddings and predictions out",
             "job options (run, submit, and flink run of the -job.jar):");
 

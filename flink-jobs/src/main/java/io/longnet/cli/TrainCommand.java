@@ -11,6 +11,7 @@ import io.longnet.text.CorpusTokenizer;
 import io.longnet.train.AdamW;
 import io.longnet.train.TrainConfig;
 import io.longnet.train.Trainer;
+import io.longnet.train.TrainingRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,11 +89,14 @@ public final class TrainCommand {
         summary.weights().toWeights().save(modelDir.resolve(ModelDirectory.WEIGHTS_FILE), bf16);
         Files.writeString(modelDir.resolve(ModelDirectory.CONFIG_FILE),
                 ModelConfigJson.toJson(model, tokenizer.name()));
+        TrainingRecord.of(config, summary).write(modelDir);
         Path curve = config.out().resolve("loss.png");
         LossCurvePlot.write(config.out().resolve("train.jsonl"), "LongNet training, " + config.out().getFileName(),
                 curve);
-        System.out.printf("trained %d steps, %d tokens: train loss %.4f%s; model in %s%n", summary.steps(),
-                summary.tokens(), summary.trainLoss(), summary.heldOut() == null ? ""
+        System.out.printf("trained %d steps, %d tokens: %s%s; model in %s%n", summary.steps(), summary.tokens(),
+                Double.isNaN(summary.trainLoss()) ? "no step left to run"
+                        : String.format("train loss %.4f", summary.trainLoss()),
+                summary.heldOut() == null ? ""
                         : String.format(", held-out %.4f bits/byte", summary.heldOut().bitsPerByte()), modelDir);
         System.out.println("loss curve in " + curve);
         return modelDir;

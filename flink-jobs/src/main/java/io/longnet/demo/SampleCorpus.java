@@ -63,13 +63,18 @@ public final class SampleCorpus {
         }
     }
 
-    /** Not JSON, a document without text, and bytes that are not UTF-8. */
+    /** Not JSON, a document without text, and bytes that are not UTF-8, in this corpus's streams. */
     public static List<BadRecord> badRecords() {
+        return badRecords(STREAMS.get(0), STREAMS.get(1));
+    }
+
+    /** {@link #badRecords()}, keyed by two given streams (any corpus's). */
+    public static List<BadRecord> badRecords(String stream, String otherStream) {
         return List.of(
-                new BadRecord(STREAMS.get(0), utf8("this line is not JSON {"), "not JSON"),
-                new BadRecord(STREAMS.get(1), utf8("{\"v\":1,\"id\":\"no-text\",\"stream\":\"" + STREAMS.get(1) + "\"}"),
+                new BadRecord(stream, utf8("this line is not JSON {"), "not JSON"),
+                new BadRecord(otherStream, utf8("{\"v\":1,\"id\":\"no-text\",\"stream\":\"" + otherStream + "\"}"),
                         "missing text"),
-                new BadRecord(STREAMS.get(0), new byte[] {'{', '"', 'i', 'd', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'},
+                new BadRecord(stream, new byte[] {'{', '"', 'i', 'd', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'},
                         "not UTF-8"));
     }
 

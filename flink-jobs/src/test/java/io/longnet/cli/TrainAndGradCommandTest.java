@@ -13,6 +13,7 @@ import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelDirectory;
 import io.longnet.model.ModelWeights;
 import io.longnet.model.WeightLayout;
+import io.longnet.train.TrainingRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -50,6 +51,25 @@ class TrainAndGradCommandTest {
         ForwardCommand.run(List.of("--model", model.toString(), "--tokens", tokens.toString(), "--out",
                 dir.resolve("logits.safetensors").toString()));
         assertThat(loaded.config().vocabSize()).isEqualTo(257);
+
+        TrainingRecord record = TrainingRecord.read(model).orElseThrow();
+        JsonNode lastEval = new ObjectMapper().readTree(Files.readAllLines(out.resolve("train.jsonl")).get(13));
+        assertThat(record.steps()).isEqualTo(12);
+        assertThat(record.tokens()).isEqualTo(12 * 2 * 64);
+        assertThat(record.heldOut()).containsExactly("bench");
+        assertThat(record.heldOutBitsPerByte()).isEqualTo(lastEval.get("held_out_bits_per_byte").asDouble());
+        assertThat(record.trainBitsPerToken()).isNotNull();
+        long f32Bytes = Files.size(model.resolve(ModelDirectory.WEIGHTS_FILE));
+
+        // The finished run started again: no step left, the model rewritten in BF16 with the same held-out figure.
+        TrainCommand.run(List.of("--data", data.toString(), "--out", out.toString(), "--config",
+                config.toString(), "--steps", "12", "--batch", "2", "--chunk", "64", "--checkpoint-every", "5",
+                "--eval-every", "6", "--eval-tokens", "128", "--eval-packages", "1", "--held-out", "bench",
+                "--threads", "1", "--dtype", "bf16"));
+        TrainingRecord again = TrainingRecord.read(model).orElseThrow();
+        assertThat(again.heldOutBitsPerByte()).isEqualTo(record.heldOutBitsPerByte());
+        assertThat(again.trainBitsPerToken()).isNull();
+        assertThat(Files.size(model.resolve(ModelDirectory.WEIGHTS_FILE))).isLessThan(f32Bytes * 6 / 10);
         assertThat(Main.run(new String[] {"train", "--data", data.toString(), "--out", out.toString(),
                 "--config", config.toString(), "--model", model.toString()})).as("both --config and --model").isEqualTo(2);
     }

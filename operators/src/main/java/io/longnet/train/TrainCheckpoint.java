@@ -50,13 +50,21 @@ final class TrainCheckpoint {
      * What decides the data a resumed run sees: a checkpoint resumes only a run with the same seed, held-out
      * prefixes, file endings, number of training packages and lanes.
      */
-    record RunIdentity(long seed, List<String> heldOut, List<String> extensions, int trainPackages, int lanes) {
+    /**
+     * What a checkpoint may only be resumed with. {@code model} is the model's config.json (canonical form, tokenizer
+     * included): the weights of another architecture can have the same shapes (xPos on or off, another (w, r)
+     * schedule) and would load without complaint. Checkpoints written before it was recorded have none and resume
+     * unchecked.
+     */
+    record RunIdentity(long seed, List<String> heldOut, List<String> extensions, int trainPackages, int lanes,
+                       String model) {
         void writeTo(ObjectNode o) {
             o.put("seed", seed);
             o.putPOJO("held_out", heldOut);
             o.putPOJO("extensions", extensions);
             o.put("train_packages", trainPackages);
             o.put("lanes", lanes);
+            o.put("model", model);
         }
 
         static RunIdentity readFrom(JsonNode o) {
@@ -65,7 +73,14 @@ final class TrainCheckpoint {
             List<String> ext = new ArrayList<>();
             o.get("extensions").forEach(n -> ext.add(n.asText()));
             return new RunIdentity(o.get("seed").asLong(), held, ext, o.get("train_packages").asInt(),
-                    o.get("lanes").asInt());
+                    o.get("lanes").asInt(), o.hasNonNull("model") ? o.get("model").asText() : null);
+        }
+
+        /** Whether a run with this identity may resume a checkpoint of {@code saved}. */
+        boolean canResume(RunIdentity saved) {
+            return seed == saved.seed && heldOut.equals(saved.heldOut) && extensions.equals(saved.extensions)
+                    && trainPackages == saved.trainPackages && lanes == saved.lanes
+                    && (saved.model == null || model.equals(saved.model));
         }
     }
 
@@ -161,7 +176,12 @@ final class TrainCheckpoint {
                     + "; this build reads format " + FORMAT);
         }
         RunIdentity saved = RunIdentity.readFrom(state.get("run"));
-        if (!saved.equals(identity)) {
+        if (saved.model != null && !saved.model.equals(identity.model)) {
+            throw new IllegalArgumentException("checkpoint " + dir + " is of the model " + saved.model
+                    + ", not of the model being trained, " + identity.model + ": resume with the same --config, or "
+                    + "give another --out");
+        }
+        if (!identity.canResume(saved)) {
             throw new IllegalArgumentException("checkpoint " + dir + " belongs to a run with " + saved + ", not "
                     + identity + ": resume with the same --seed, --held-out, --extensions, --data and --batch, or "
                     + "give another --out");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.longnet.attention.AttentionState;
 import io.longnet.model.ModelConfig;
+import io.longnet.model.ModelConfigJson;
 import io.longnet.model.ModelWeights;
 import io.longnet.text.CorpusTokenizer;
 import java.io.IOException;
@@ -30,6 +31,7 @@ public final class Trainer {
     private static final double LN2 = Math.log(2);
 
     /** A finished run: the trained weights, the last step's train loss and the last held-out evaluation. */
+    /** @param trainLoss the last step's loss in nats per token; NaN when this run had no step left to take */
     public record Summary(long steps, long tokens, double trainLoss, Evaluation heldOut, Parameters weights) {
     }
 
@@ -62,7 +64,8 @@ public final class Trainer {
                 (config.heldOut().stream().anyMatch(p::within) ? heldOut : train).add(p);
             }
             TrainCheckpoint.RunIdentity identity = new TrainCheckpoint.RunIdentity(config.seed(),
-                    config.heldOut(), config.extensions().stream().sorted().toList(), train.size(), config.batch());
+                    config.heldOut(), config.extensions().stream().sorted().toList(), train.size(), config.batch(),
+                    ModelConfigJson.toJson(model, tokenizer.name()));
             Optional<TrainCheckpoint.Loaded> resumed = TrainCheckpoint.latest(config.out(), model, identity);
             Parameters params = resumed.map(TrainCheckpoint.Loaded::weights).orElseGet(() -> Parameters.of(initial));
             Parameters grads = Parameters.zerosLike(params);
@@ -159,6 +162,11 @@ public final class Trainer {
                         duration(eta), evaluation == null ? "" : String.format("  held-out bits/byte %.3f",
                                 evaluation.bitsPerByte()));
             }
+        }
+        if (evaluation == null && !heldOut.isEmpty() && config.evalPackages() > 0) {
+            // Nothing was left to run (a finished run started again, e.g. to write its model in another dtype):
+            // the model still gets its held-out figure.
+            evaluation = evaluate(corpus, heldOut, decoder);
         }
         return new Summary(step, tokens, trainLoss, evaluation, params);
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.longnet.decoder.DecoderOutput;
 import io.longnet.decoder.LongNetDecoder;
 import io.longnet.model.ModelConfig;
@@ -121,6 +122,29 @@ class TrainerTest {
         assertThatThrownBy(() -> new Trainer(otherSeed, CorpusTokenizer.bytes(), quiet())
                 .run(ModelInit.random(TINY, 3))).hasMessageContaining("belongs to a run with")
                 .hasMessageContaining("--seed");
+    }
+
+    /** xPos on or off gives weights of the same shapes: only the recorded config tells the runs apart. */
+    @Test
+    void aCheckpointOfAnotherModelIsRefusedOneWithoutARecordedModelResumes() throws Exception {
+        Path data = corpus(tmp.resolve("data"));
+        Path out = tmp.resolve("run");
+        new Trainer(config(data, out, 25), CorpusTokenizer.bytes(), quiet()).run(ModelInit.random(TINY, 3));
+        ModelConfig withXpos = ModelConfigJson.parse(ModelConfigJson.toJson(TINY).replace("\"xpos_rel_pos\" : false",
+                "\"xpos_rel_pos\" : true"));
+        assertThat(withXpos.xpos()).isTrue();
+
+        assertThatThrownBy(() -> new Trainer(config(data, out, 50), CorpusTokenizer.bytes(), quiet())
+                .run(ModelInit.random(withXpos, 3))).hasMessageContaining("is of the model")
+                .hasMessageContaining("\"xpos_rel_pos\" : false").hasMessageContaining("--config");
+
+        Path state = TrainCheckpoint.directory(out).resolve("step-00000025").resolve("state.json");
+        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(state.toFile());
+        ((ObjectNode) json.get("run")).remove("model");
+        Files.writeString(state, json.toString());
+        Trainer.Summary resumed = new Trainer(config(data, out, 30), CorpusTokenizer.bytes(), quiet())
+                .run(ModelInit.random(TINY, 3));
+        assertThat(resumed.steps()).isEqualTo(30);
     }
 
     @Test
