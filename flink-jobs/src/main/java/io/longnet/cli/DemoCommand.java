@@ -236,7 +236,8 @@ public final class DemoCommand {
             String next = p.topNext().stream()
                     .map(t -> String.format(Locale.ROOT, "%s %.5f", quote(t), t.probability()))
                     .collect(Collectors.joining(", "));
-            say("  %-16s perplexity %,.1f (mean NLL %.3f nats); next: %s", p.id(), p.perplexity(), p.meanNll(), next);
+            say("  %-16s perplexity %,.1f (mean NLL %.3f nats, %.3f bits/byte); next: %s", p.id(), p.perplexity(),
+                    p.meanNll(), p.bitsPerByte(), next);
         }
     }
 
