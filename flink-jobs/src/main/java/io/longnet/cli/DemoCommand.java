@@ -294,8 +294,9 @@ public final class DemoCommand {
             String next = p.topNext().stream()
                     .map(t -> String.format(Locale.ROOT, "%s %.3f", quote(t.text()), t.probability()))
                     .collect(Collectors.joining(", "));
-            say("  %-16s mean NLL %.3f nats/token (%.3f bits/token), perplexity %,.1f", p.id(), p.meanNll(),
-                    p.meanNll() / Math.log(2), p.perplexity());
+            say("  %-16s %s bits/byte (mean NLL %.3f nats/token, perplexity %,.1f)", p.id(),
+                    Double.isNaN(p.bitsPerByte()) ? "unknown" : String.format(Locale.ROOT, "%.3f", p.bitsPerByte()),
+                    p.meanNll(), p.perplexity());
             say("  %-16s ends %s -> next: %s", "", quote(ending(textById.getOrDefault(p.id(), ""))), next);
         }
     }

@@ -23,7 +23,9 @@ import io.longnet.state.KvPersistence;
 import io.longnet.text.Chunk;
 import io.longnet.text.ChunkerConfig;
 import io.longnet.text.CorpusTokenizer;
+import io.longnet.text.DocSpan;
 import io.longnet.text.StreamChunker;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -139,7 +141,8 @@ public final class PipelineBenchCommand {
         for (Document doc : docs) {
             StreamChunker chunker = chunkers.computeIfAbsent(doc.stream(),
                     s -> new StreamChunker(new ChunkerConfig(chunkSize, tokenizer)));
-            chunker.append(doc.id(), tokenizer.encode(doc.text()));
+            chunker.append(doc.id(), tokenizer.encode(doc.text()), doc.text().getBytes(StandardCharsets.UTF_8).length,
+                    DocSpan.NO_TIMESTAMP);
             chunks.computeIfAbsent(doc.stream(), s -> new ArrayList<>()).addAll(chunker.drainFull());
         }
         chunkers.forEach((stream, chunker) -> chunker.flush().ifPresent(chunks.get(stream)::add));

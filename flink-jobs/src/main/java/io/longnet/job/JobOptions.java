@@ -39,8 +39,8 @@ public final class JobOptions {
     public static final ConfigOption<String> PREDICTIONS_TOPIC = ConfigOptions.key("predictions-topic")
             .stringType()
             .defaultValue(TopicNames.defaults().predictions())
-            .withDescription("Output topic of per-document predictions (perplexity, top-k next tokens), keyed by "
-                    + "document id.");
+            .withDescription("Output topic of per-document predictions (perplexity, bits per byte, top-k next "
+                    + "tokens), keyed by document id.");
 
     public static final ConfigOption<String> DEAD_LETTERS_TOPIC = ConfigOptions.key("dead-letters-topic")
             .stringType()

@@ -17,7 +17,7 @@ class KeyedJsonSerializerTest {
     @Test
     void outputsAreKeyedByDocumentIdAndCarryTheirJson() throws Exception {
         EmbeddingOut embedding = new EmbeddingOut("doc-7", "s", 3, 2, new float[] {1f, -2f}, "abc");
-        PredictionOut prediction = new PredictionOut("doc-7", "s", 3, 2, 1.5, Math.exp(1.5),
+        PredictionOut prediction = new PredictionOut("doc-7", "s", 3, 2, 1.5, Math.exp(1.5), 0.75,
                 List.of(new TopToken(11, ",", 0.25)));
         // The sinks ship the serializers to the task managers.
         KeyedJsonSerializer<EmbeddingOut> embeddings =

@@ -1,5 +1,6 @@
 package io.longnet.kafka;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -16,10 +17,16 @@ import java.util.List;
  * @param meanNll       mean negative log-likelihood of the document's tokens, in nats
  * @param perplexity    exp(meanNll); +Infinity where that overflows a double (meanNll above about 709.78),
  *                      written as JSON null
+ * @param bitsPerByte   how surprising the document is given its stream so far, comparable across tokenizers: the
+ *                      sum of its scored tokens' NLL / ln 2 / the UTF-8 bytes of those tokens; NaN when not
+ *                      available (written as JSON null; records of earlier builds, without the field, read so):
+ *                      for documents already in the job's state when it was upgraded from a build that kept no
+ *                      byte counts, and, with a tokenizer whose tokens may span several bytes, for documents with
+ *                      a token nothing could score (their stream's context restarted inside them)
  * @param topNext       the most likely next tokens after the document, most likely first
  */
 public record PredictionOut(String id, String stream, long firstPosition, int tokenCount,
-                            double meanNll, double perplexity, List<TopToken> topNext) {
+                            double meanNll, double perplexity, double bitsPerByte, List<TopToken> topNext) {
     static final String TYPE = "PredictionOut";
     static final String ID = "id";
     static final String STREAM = "stream";
@@ -27,6 +34,7 @@ public record PredictionOut(String id, String stream, long firstPosition, int to
     static final String TOKEN_COUNT = "tokenCount";
     static final String MEAN_NLL = "meanNll";
     static final String PERPLEXITY = "perplexity";
+    static final String BITS_PER_BYTE = "bitsPerByte";
     static final String TOP_NEXT = "topNext";
 
     public PredictionOut {
@@ -40,6 +48,9 @@ public record PredictionOut(String id, String stream, long firstPosition, int to
                 || (perplexity == Double.POSITIVE_INFINITY) != Double.isInfinite(Math.exp(meanNll))) {
             throw new IllegalArgumentException(PERPLEXITY + " must be exp(" + MEAN_NLL + "), finite unless that "
                     + "overflows; got " + perplexity + " for " + MEAN_NLL + " " + meanNll);
+        }
+        if (!Double.isNaN(bitsPerByte)) {
+            Checks.finite(bitsPerByte, BITS_PER_BYTE); // only finiteness, as for meanNll: the same round-off
         }
         if (topNext == null) {
             throw new IllegalArgumentException(TOP_NEXT + " must not be null");
@@ -60,6 +71,11 @@ public record PredictionOut(String id, String stream, long firstPosition, int to
         } else {
             node.put(PERPLEXITY, perplexity);
         }
+        if (Double.isNaN(bitsPerByte)) {
+            node.putNull(BITS_PER_BYTE); // not available; JSON has no NaN
+        } else {
+            node.put(BITS_PER_BYTE, bitsPerByte);
+        }
         ArrayNode tokens = node.putArray(TOP_NEXT);
         for (TopToken token : topNext) {
             token.writeTo(tokens.addObject());
@@ -76,6 +92,7 @@ public record PredictionOut(String id, String stream, long firstPosition, int to
                 WireJson.requiredInt(node, TOKEN_COUNT),
                 WireJson.requiredDouble(node, MEAN_NLL),
                 readPerplexity(node),
+                readBitsPerByte(node),
                 readTopNext(node)));
     }
 
@@ -84,6 +101,12 @@ public record PredictionOut(String id, String stream, long firstPosition, int to
             return Double.POSITIVE_INFINITY;
         }
         return WireJson.requiredDouble(node, PERPLEXITY);
+    }
+
+    /** Absent (a record of an earlier build) or null: not available. */
+    private static double readBitsPerByte(ObjectNode node) {
+        JsonNode value = node.get(BITS_PER_BYTE);
+        return value == null || value.isNull() ? Double.NaN : WireJson.doubleValue(value, BITS_PER_BYTE);
     }
 
     private static List<TopToken> readTopNext(ObjectNode node) {

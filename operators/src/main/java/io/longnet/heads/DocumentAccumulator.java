@@ -1,5 +1,6 @@
 package io.longnet.heads;
 
+import io.longnet.text.DocSpan;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -15,25 +16,44 @@ import java.nio.charset.StandardCharsets;
  * <p>Notation: E = feature width. Rows must be added in stream order (LAST keeps the latest one).
  * A document is finished once it has one feature row per token; every token scored in its chunk
  * adds one NLL (at least the first token is, since the chunker keeps it with its separator).
+ *
+ * <p>Bits per byte: (sum of the scored tokens' NLL) / ln 2 / (UTF-8 bytes of the scored tokens). Only the
+ * document's whole byte count is known, not each token's, so the divisor is exact in two cases: every token was
+ * scored (the usual case: a stream's first document too, since its first token is scored from the separator's
+ * row at position 0), or the document has one byte per token (always so with the bytes tokenizer), when the
+ * scored tokens' bytes are their count. A token is unscored only at a context restart inside the document (a
+ * model change with RESTART_STREAMS); then, with multi-byte tokens, its bytes are unknown and bits per byte is NaN
+ * (not available) rather than an estimate. So is it when the document's byte count itself is unknown: it was already
+ * in the job's state when the job was upgraded from a build that kept no byte counts.
  */
 public final class DocumentAccumulator {
 
-    private static final byte FORMAT_VERSION = 1;
+    /** v2 adds the document's byte count; v1 is still read (byte count unknown: no bits per byte). */
+    private static final byte FORMAT_VERSION = 2;
+    private static final byte FORMAT_VERSION_1 = 1;
+
+    private static final double LN_2 = Math.log(2);
 
     private final String docId;
     private final long firstPosition;
     private final int tokenCount;
+    private final int byteCount; // UTF-8 bytes of the whole document, or DocSpan.UNKNOWN_BYTE_COUNT
     private final Pooling pooling;
     private final double[] pooled; // [E]; MEAN: sum of the rows so far, LAST: the latest row
     private int rowCount;
     private double nllSum;
     private int nllCount;
 
-    public DocumentAccumulator(String docId, long firstPosition, int tokenCount, Pooling pooling, int embeddingDim) {
-        this(docId, firstPosition, tokenCount, pooling, new double[checkDim(embeddingDim)], 0, 0.0, 0);
+    /**
+     * @param byteCount UTF-8 bytes of the document's text as tokenized (at least tokenCount), or
+     *     {@link DocSpan#UNKNOWN_BYTE_COUNT}
+     */
+    public DocumentAccumulator(String docId, long firstPosition, int tokenCount, int byteCount, Pooling pooling,
+            int embeddingDim) {
+        this(docId, firstPosition, tokenCount, byteCount, pooling, new double[checkDim(embeddingDim)], 0, 0.0, 0);
     }
 
-    private DocumentAccumulator(String docId, long firstPosition, int tokenCount, Pooling pooling,
+    private DocumentAccumulator(String docId, long firstPosition, int tokenCount, int byteCount, Pooling pooling,
             double[] pooled, int rowCount, double nllSum, int nllCount) {
         if (docId == null || pooling == null) {
             throw new IllegalArgumentException("docId and pooling must be set, got " + docId + " and " + pooling);
@@ -42,6 +62,11 @@ public final class DocumentAccumulator {
             throw new IllegalArgumentException("document '" + docId + "' must have tokenCount >= 1 and"
                     + " firstPosition >= 0, got " + tokenCount + " and " + firstPosition);
         }
+        if (byteCount != DocSpan.UNKNOWN_BYTE_COUNT && byteCount < tokenCount) {
+            throw new IllegalArgumentException("document '" + docId + "' of " + tokenCount + " tokens cannot have "
+                    + byteCount + " bytes: every token stands for at least one (or " + DocSpan.UNKNOWN_BYTE_COUNT
+                    + ": unknown)");
+        }
         if (rowCount < 0 || rowCount > tokenCount || nllCount < 0 || nllCount > tokenCount) {
             throw new IllegalArgumentException("document '" + docId + "' of " + tokenCount + " tokens cannot have "
                     + rowCount + " feature rows and " + nllCount + " scored tokens");
@@ -49,6 +74,7 @@ public final class DocumentAccumulator {
         this.docId = docId;
         this.firstPosition = firstPosition;
         this.tokenCount = tokenCount;
+        this.byteCount = byteCount;
         this.pooling = pooling;
         this.pooled = pooled;
         this.rowCount = rowCount;
@@ -73,6 +99,11 @@ public final class DocumentAccumulator {
 
     public int tokenCount() {
         return tokenCount;
+    }
+
+    /** UTF-8 bytes of the whole document, or {@link DocSpan#UNKNOWN_BYTE_COUNT}. */
+    public int byteCount() {
+        return byteCount;
     }
 
     public int rowCount() {
@@ -171,19 +202,33 @@ public final class DocumentAccumulator {
             throw new IllegalStateException("document '" + docId + "' has no scored token");
         }
         double meanNll = nllSum / nllCount;
-        return new DocumentResult(docId, firstPosition, tokenCount, embedding(), meanNll, Math.exp(meanNll));
+        return new DocumentResult(docId, firstPosition, tokenCount, embedding(), meanNll, Math.exp(meanNll),
+                bitsPerByte());
+    }
+
+    /** See the class comment: NaN where the scored tokens' bytes are not known exactly. */
+    private double bitsPerByte() {
+        if (byteCount == DocSpan.UNKNOWN_BYTE_COUNT) {
+            return Double.NaN;
+        }
+        if (nllCount == tokenCount) {
+            return nllSum / LN_2 / byteCount;
+        }
+        // Every token stands for at least one byte, so bytes == tokens means each stands for exactly one.
+        return byteCount == tokenCount ? nllSum / LN_2 / nllCount : Double.NaN;
     }
 
     /**
      * The document's result when predictions are off: every feature row is needed, no scored token;
-     * meanNll and perplexity are NaN.
+     * meanNll, perplexity and bitsPerByte are NaN.
      */
     public DocumentResult finishEmbeddingOnly() {
         if (!isComplete()) {
             throw new IllegalStateException("document '" + docId + "' has " + tokenCount + " tokens but only "
                     + rowCount + " feature rows were added");
         }
-        return new DocumentResult(docId, firstPosition, tokenCount, embedding(), Double.NaN, Double.NaN);
+        return new DocumentResult(docId, firstPosition, tokenCount, embedding(), Double.NaN, Double.NaN,
+                Double.NaN);
     }
 
     private float[] embedding() {
@@ -194,7 +239,10 @@ public final class DocumentAccumulator {
         return embedding;
     }
 
-    /** Format v1: version, docId, firstPosition, tokenCount, pooling code, E, rows, pooled[E], NLL sum and count. */
+    /**
+     * Format v2: version, docId, firstPosition, tokenCount, byteCount, pooling code, E, rows, pooled[E], NLL sum and
+     * count. v1 lacks the byte count.
+     */
     public byte[] toBytes() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 8 * pooled.length);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -204,6 +252,7 @@ public final class DocumentAccumulator {
             out.write(id);
             out.writeLong(firstPosition);
             out.writeInt(tokenCount);
+            out.writeInt(byteCount);
             out.writeByte(pooling.wireCode());
             out.writeInt(pooled.length);
             out.writeInt(rowCount);
@@ -233,14 +282,15 @@ public final class DocumentAccumulator {
 
     private static DocumentAccumulator read(DataInputStream in) throws IOException {
         byte version = in.readByte();
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != FORMAT_VERSION_1) {
             throw new IllegalArgumentException("document state has format version " + version
-                    + ", this code reads version " + FORMAT_VERSION);
+                    + ", this code reads versions " + FORMAT_VERSION_1 + " and " + FORMAT_VERSION);
         }
         byte[] id = new byte[checkCount(in, in.readInt(), 1, "docId length")];
         in.readFully(id);
         long firstPosition = in.readLong();
         int tokenCount = in.readInt();
+        int byteCount = version == FORMAT_VERSION_1 ? DocSpan.UNKNOWN_BYTE_COUNT : in.readInt();
         Pooling pooling = Pooling.fromWireCode(in.readByte());
         double[] pooled = new double[checkDim(checkCount(in, in.readInt(), Double.BYTES, "embedding dimension"))];
         int rowCount = in.readInt();
@@ -249,8 +299,8 @@ public final class DocumentAccumulator {
         }
         double nllSum = in.readDouble();
         int nllCount = in.readInt();
-        return new DocumentAccumulator(new String(id, StandardCharsets.UTF_8), firstPosition, tokenCount, pooling,
-                pooled, rowCount, nllSum, nllCount);
+        return new DocumentAccumulator(new String(id, StandardCharsets.UTF_8), firstPosition, tokenCount, byteCount,
+                pooling, pooled, rowCount, nllSum, nllCount);
     }
 
     /** Rejects a count that is negative or larger than the bytes left could hold (corrupt state). */

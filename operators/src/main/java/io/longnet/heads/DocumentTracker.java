@@ -106,8 +106,8 @@ public final class DocumentTracker {
                     + current.rowCount() + " of " + current.tokenCount() + " tokens, but the chunk at position "
                     + chunkFirstPosition + " starts document '" + span.docId() + "': chunks were lost or reordered");
         }
-        return new DocumentAccumulator(span.docId(), span.docFirstPosition(), span.docTokenCount(), pooling,
-                embedDim);
+        return new DocumentAccumulator(span.docId(), span.docFirstPosition(), span.docTokenCount(),
+                span.docByteCount(), pooling, embedDim);
     }
 
     private static DocumentAccumulator resume(DocumentAccumulator current, DocSpan span, long chunkFirstPosition) {

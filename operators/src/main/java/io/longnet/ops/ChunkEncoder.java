@@ -276,7 +276,8 @@ public final class ChunkEncoder {
             requireUncut(span, to);
             if (span.offsetInChunk() >= from && span.offsetInChunk() < to) {
                 spans.add(new DocSpan(span.docId(), span.docFirstPosition(), span.docTokenCount(),
-                        span.offsetInChunk() - from, span.countInChunk(), span.docStartsHere(), span.docEndsHere()));
+                        span.docByteCount(), span.offsetInChunk() - from, span.countInChunk(), span.docStartsHere(),
+                        span.docEndsHere()));
             }
         }
         return new Chunk(chunk.firstPosition() + from, Arrays.copyOfRange(chunk.tokens(), from, to), spans);

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keyed by stream: pools each document's feature rows into an embedding and, with predictions on, its
- * mean NLL and top-k next tokens. Every decision is {@link DocumentTracker}'s; the state is the one
+ * mean NLL, bits per byte and top-k next tokens. Every decision is {@link DocumentTracker}'s; the state is the one
  * document a chunk may end inside ({@code open-document}, {@link DocumentAccumulator#toBytes()}).
  * Emits one {@link EmbeddingOut} per document, and one {@link PredictionOut} on {@link #PREDICTIONS}
  * when predictions are on, once the document's last token has been seen.
@@ -124,7 +124,7 @@ public final class DocumentHeads extends KeyedProcessFunction<String, EncodedChu
                     doc.embedding(), chunk.modelFingerprint()));
             if (predictions) {
                 ctx.output(PREDICTIONS, new PredictionOut(doc.docId(), chunk.stream(), doc.firstPosition(),
-                        doc.tokenCount(), doc.meanNll(), doc.perplexity(), topNext(chunk, doc)));
+                        doc.tokenCount(), doc.meanNll(), doc.perplexity(), doc.bitsPerByte(), topNext(chunk, doc)));
             }
         }
         for (DocumentTracker.FailedDocument doc : step.failed()) {

@@ -5,6 +5,7 @@ import io.longnet.text.Chunk;
 import io.longnet.text.ChunkerConfig;
 import io.longnet.text.CorpusTokenizer;
 import io.longnet.text.StreamChunker;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -83,7 +84,10 @@ public final class TokenizeAndChunk extends KeyedProcessFunction<String, Sourced
         checkPartition(ctx.getCurrentKey(), sourced);
         Document doc = sourced.document();
         StreamChunker chunker = loadChunker();
-        chunker.append(doc.id(), tokenizer.encode(doc.text()), sourced.timestamp());
+        // The tokens stand for exactly the text's UTF-8 bytes: both tokenizers are lossless on valid Unicode, and a
+        // Document's text never holds an unpaired surrogate.
+        chunker.append(doc.id(), tokenizer.encode(doc.text()), doc.text().getBytes(StandardCharsets.UTF_8).length,
+                sourced.timestamp());
         emit(ctx.getCurrentKey(), chunker.drainFull(), out);
         if (flushIntervalMillis == 0) {
             emit(ctx.getCurrentKey(), chunker.drainAll(), out);

@@ -7,6 +7,9 @@ package io.longnet.text;
  * @param docId the document's id from the input record
  * @param docFirstPosition stream position of the document's first token (its separator is one before)
  * @param docTokenCount tokens of the whole document
+ * @param docByteCount UTF-8 bytes of the whole document's text as tokenized (separator excluded; every document token
+ *     stands for at least one byte, so at least docTokenCount), or {@link #UNKNOWN_BYTE_COUNT}: what its bits per byte
+ *     divide by
  * @param offsetInChunk chunk row of the first token of this piece
  * @param countInChunk tokens of this piece, at least 1
  * @param docStartsHere whether the document's first token is in this chunk
@@ -18,6 +21,7 @@ public record DocSpan(
         String docId,
         long docFirstPosition,
         int docTokenCount,
+        int docByteCount,
         int offsetInChunk,
         int countInChunk,
         boolean docStartsHere,
@@ -26,6 +30,9 @@ public record DocSpan(
 
     /** No record timestamp known (Kafka's NO_TIMESTAMP; state written before timestamps were kept). */
     public static final long NO_TIMESTAMP = -1;
+
+    /** No byte count known (a document pending in chunker state written before byte counts were kept). */
+    public static final int UNKNOWN_BYTE_COUNT = -1;
 
     public DocSpan {
         if (docId == null) {
@@ -36,13 +43,18 @@ public record DocSpan(
                     + offsetInChunk + " and countInChunk " + countInChunk + " for a document of "
                     + docTokenCount + " tokens");
         }
+        if (docByteCount != UNKNOWN_BYTE_COUNT && docByteCount < docTokenCount) {
+            throw new IllegalArgumentException("document '" + docId + "' has docByteCount " + docByteCount
+                    + " for " + docTokenCount + " tokens; every token stands for at least one byte (or "
+                    + UNKNOWN_BYTE_COUNT + ": unknown)");
+        }
     }
 
     /** A span without a source timestamp. */
-    public DocSpan(String docId, long docFirstPosition, int docTokenCount, int offsetInChunk, int countInChunk,
-            boolean docStartsHere, boolean docEndsHere) {
-        this(docId, docFirstPosition, docTokenCount, offsetInChunk, countInChunk, docStartsHere, docEndsHere,
-                NO_TIMESTAMP);
+    public DocSpan(String docId, long docFirstPosition, int docTokenCount, int docByteCount, int offsetInChunk,
+            int countInChunk, boolean docStartsHere, boolean docEndsHere) {
+        this(docId, docFirstPosition, docTokenCount, docByteCount, offsetInChunk, countInChunk, docStartsHere,
+                docEndsHere, NO_TIMESTAMP);
     }
 
     /** Index within the document of this piece's first token. */

@@ -26,8 +26,12 @@ import java.util.Optional;
  */
 public final class StreamChunker {
 
-    /** v2 adds each pending document's source timestamp; v1 is still read (timestamps unknown). */
-    private static final byte FORMAT_VERSION = 2;
+    /**
+     * v3 adds each pending document's UTF-8 byte count, v2 its source timestamp. v2 and v1 are still read: their
+     * documents' byte counts are unknown ({@link DocSpan#UNKNOWN_BYTE_COUNT}: no bits per byte), v1's timestamps too.
+     */
+    private static final byte FORMAT_VERSION = 3;
+    private static final byte FORMAT_VERSION_2 = 2;
     private static final byte FORMAT_VERSION_1 = 1;
 
     private final ChunkerConfig config;
@@ -37,7 +41,7 @@ public final class StreamChunker {
     private final List<PendingDoc> docs;       // documents with tokens not yet in a chunk, in order
 
     /** A document with at least one token not yet emitted; its separator is at firstPosition - 1. */
-    private record PendingDoc(String docId, long firstPosition, int tokenCount, long sourceTimestamp) {
+    private record PendingDoc(String docId, long firstPosition, int tokenCount, int byteCount, long sourceTimestamp) {
         long endPosition() {
             return firstPosition + tokenCount;
         }
@@ -78,23 +82,19 @@ public final class StreamChunker {
         return pendingCount;
     }
 
-    /** Appends {@code SEP docTokens}, without a source timestamp. */
-    public void append(String docId, int[] docTokens) {
-        append(docId, docTokens, DocSpan.NO_TIMESTAMP);
-    }
-
     /**
-     * Appends {@code SEP docTokens}. The tokens must be ordinary ids (never the separator); {@code sourceTimestamp}
-     * (the document's Kafka record timestamp, or {@link DocSpan#NO_TIMESTAMP}) goes with every span of it.
+     * Appends {@code SEP docTokens}. The tokens must be ordinary ids (never the separator). {@code docByteCount} (the
+     * UTF-8 bytes the tokens stand for, at least one per token) and {@code sourceTimestamp} (the document's Kafka
+     * record timestamp, or {@link DocSpan#NO_TIMESTAMP}) go with every span of it.
      */
-    public void append(String docId, int[] docTokens, long sourceTimestamp) {
-        checkDocument(docId, docTokens);
+    public void append(String docId, int[] docTokens, int docByteCount, long sourceTimestamp) {
+        checkDocument(docId, docTokens, docByteCount);
         long docFirstPosition = endPosition() + 1;
         ensureCapacity(pendingCount + 1 + docTokens.length);
         pending[pendingCount++] = config.separatorId();
         System.arraycopy(docTokens, 0, pending, pendingCount, docTokens.length);
         pendingCount += docTokens.length;
-        docs.add(new PendingDoc(docId, docFirstPosition, docTokens.length, sourceTimestamp));
+        docs.add(new PendingDoc(docId, docFirstPosition, docTokens.length, docByteCount, sourceTimestamp));
     }
 
     /** Emits chunks of C tokens (C - 1 where the cut rule applies) while at least C tokens are pending. */
@@ -139,7 +139,7 @@ public final class StreamChunker {
         return chunks;
     }
 
-    private void checkDocument(String docId, int[] docTokens) {
+    private void checkDocument(String docId, int[] docTokens, int docByteCount) {
         if (docId == null) {
             throw new IllegalArgumentException("docId must not be null");
         }
@@ -152,6 +152,10 @@ public final class StreamChunker {
                 throw new IllegalArgumentException("document '" + docId + "' token " + i + " has id "
                         + docTokens[i] + "; document tokens must be ordinary ids (encode as ordinary text)");
             }
+        }
+        if (docByteCount < docTokens.length) {
+            throw new IllegalArgumentException("document '" + docId + "' has " + docTokens.length + " tokens but a"
+                    + " byte count of " + docByteCount + "; every ordinary token stands for at least one UTF-8 byte");
         }
     }
 
@@ -173,7 +177,7 @@ public final class StreamChunker {
             long lo = Math.max(doc.firstPosition(), first);
             long hi = Math.min(doc.endPosition(), end);
             if (lo < hi) {
-                spans.add(new DocSpan(doc.docId(), doc.firstPosition(), doc.tokenCount(),
+                spans.add(new DocSpan(doc.docId(), doc.firstPosition(), doc.tokenCount(), doc.byteCount(),
                         (int) (lo - first), (int) (hi - lo), doc.firstPosition() >= first, doc.endPosition() <= end,
                         doc.sourceTimestamp()));
             }
@@ -202,8 +206,8 @@ public final class StreamChunker {
     }
 
     /**
-     * Format v2: version, chunk-size, nextChunkPosition, pending tokens, pending documents (id, first position,
-     * token count, source timestamp). v1 lacks the timestamps.
+     * Format v3: version, chunk-size, nextChunkPosition, pending tokens, pending documents (id, first position,
+     * token count, byte count, source timestamp). v2 lacks the byte counts, v1 the byte counts and the timestamps.
      */
     public byte[] toBytes() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + 4 * pendingCount + 32 * docs.size());
@@ -220,6 +224,7 @@ public final class StreamChunker {
                 writeString(out, doc.docId());
                 out.writeLong(doc.firstPosition());
                 out.writeInt(doc.tokenCount());
+                out.writeInt(doc.byteCount());
                 out.writeLong(doc.sourceTimestamp());
             }
         } catch (IOException e) {
@@ -260,9 +265,9 @@ public final class StreamChunker {
     private static StreamChunker read(DataInputStream in, ChunkerConfig override, int separatorId)
             throws IOException {
         byte version = in.readByte();
-        if (version != FORMAT_VERSION && version != FORMAT_VERSION_1) {
+        if (version < FORMAT_VERSION_1 || version > FORMAT_VERSION) {
             throw new IllegalArgumentException("StreamChunker state has format version " + version
-                    + ", this code reads versions " + FORMAT_VERSION_1 + " and " + FORMAT_VERSION);
+                    + ", this code reads versions " + FORMAT_VERSION_1 + " to " + FORMAT_VERSION);
         }
         ChunkerConfig saved = new ChunkerConfig(in.readInt(), separatorId);
         long nextChunkPosition = in.readLong();
@@ -274,8 +279,13 @@ public final class StreamChunker {
         int docCount = checkCount(in, in.readInt(), 1, "pending document count");
         List<PendingDoc> docs = new ArrayList<>(docCount);
         for (int i = 0; i < docCount; i++) {
-            docs.add(new PendingDoc(readString(in), in.readLong(), in.readInt(),
-                    version == FORMAT_VERSION_1 ? DocSpan.NO_TIMESTAMP : in.readLong()));
+            String docId = readString(in);
+            long firstPosition = in.readLong();
+            int tokenCount = in.readInt();
+            int byteCount = version >= FORMAT_VERSION ? checkByteCount(in.readInt(), tokenCount, docId)
+                    : DocSpan.UNKNOWN_BYTE_COUNT;
+            long sourceTimestamp = version >= FORMAT_VERSION_2 ? in.readLong() : DocSpan.NO_TIMESTAMP;
+            docs.add(new PendingDoc(docId, firstPosition, tokenCount, byteCount, sourceTimestamp));
         }
         checkConsistent(nextChunkPosition, pendingCount, docs);
         return new StreamChunker(override != null ? override : saved, nextChunkPosition, pending, pendingCount, docs);
@@ -289,6 +299,15 @@ public final class StreamChunker {
             throw new IllegalArgumentException("StreamChunker state is inconsistent: pending tokens end at "
                     + end + " but pending documents end at " + docsEnd);
         }
+    }
+
+    /** A document's byte count is at least its token count (corrupt state otherwise). */
+    private static int checkByteCount(int byteCount, int tokenCount, String docId) {
+        if (byteCount < tokenCount) {
+            throw new IllegalArgumentException("StreamChunker state has byte count " + byteCount + " for document '"
+                    + docId + "' of " + tokenCount + " tokens");
+        }
+        return byteCount;
     }
 
     /** Rejects a count that is negative or larger than the bytes left could hold (corrupt state). */

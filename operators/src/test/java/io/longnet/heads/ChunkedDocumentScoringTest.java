@@ -57,6 +57,13 @@ class ChunkedDocumentScoringTest {
             assertThat(result.meanNll()).isCloseTo(batchMeanNll(sequence, docFirst, docs.get(d).length, chunkStarts),
                     within(1e-9));
             assertThat(result.embedding()).containsExactly(batchMeanFeatures(sequence, docFirst, docs.get(d).length));
+            double bitsPerByte = batchBitsPerByte(sequence, docFirst, docs.get(d).length, byteCount(d, docs.get(d)),
+                    chunkStarts);
+            if (Double.isNaN(bitsPerByte)) {
+                assertThat(result.bitsPerByte()).as("bits per byte of doc-%d", d).isNaN();
+            } else {
+                assertThat(result.bitsPerByte()).as("bits per byte of doc-%d", d).isCloseTo(bitsPerByte, within(1e-9));
+            }
             docFirst += docs.get(d).length + 1;
         }
     }
@@ -67,7 +74,7 @@ class ChunkedDocumentScoringTest {
         Map<String, DocumentAccumulator> open = new HashMap<>();
         List<DocumentResult> results = new ArrayList<>();
         for (int d = 0; d < docs.size(); d++) {
-            chunker.append("doc-" + d, docs.get(d));
+            chunker.append("doc-" + d, docs.get(d), byteCount(d, docs.get(d)), DocSpan.NO_TIMESTAMP);
             List<Chunk> chunks = new ArrayList<>(chunker.drainFull());
             if (timer.nextInt(3) == 0 || d == docs.size() - 1) { // the latency timer fires now and then
                 chunker.flush().ifPresent(chunks::add);
@@ -87,7 +94,8 @@ class ChunkedDocumentScoringTest {
         float[] features = features(chunk); // [n, E]
         for (DocSpan span : chunk.spans()) {
             DocumentAccumulator acc = open.computeIfAbsent(span.docId(), id ->
-                    new DocumentAccumulator(id, span.docFirstPosition(), span.docTokenCount(), Pooling.MEAN, E));
+                    new DocumentAccumulator(id, span.docFirstPosition(), span.docTokenCount(), span.docByteCount(),
+                            Pooling.MEAN, E));
             acc.addFeatureRows(features, span.offsetInChunk(), span.countInChunk());
             int from = Math.max(1, span.offsetInChunk()); // row 0's token was predicted by the previous chunk
             acc.addNll(nll, from, span.offsetInChunk() + span.countInChunk() - from);
@@ -128,6 +136,31 @@ class ChunkedDocumentScoringTest {
             }
         }
         return sum / scored;
+    }
+
+    /** Even documents have one byte per token, odd ones two. */
+    private static int byteCount(int d, int[] doc) {
+        return (d % 2 == 0 ? 1 : 2) * doc.length;
+    }
+
+    /**
+     * NLL sum of the scored tokens / ln 2 / their bytes; where a token is unscored (a chunk starts at it) only known
+     * with one byte per token, NaN otherwise.
+     */
+    private double batchBitsPerByte(List<Integer> sequence, long docFirst, int count, int bytes,
+            Set<Long> chunkStarts) {
+        double sum = 0;
+        int scored = 0;
+        for (long p = docFirst; p < docFirst + count; p++) {
+            if (!chunkStarts.contains(p)) {
+                sum += TokenScorer.nll(logitsAfter(sequence.get((int) p - 1)), sequence.get((int) p));
+                scored++;
+            }
+        }
+        if (scored == count) {
+            return sum / Math.log(2) / bytes;
+        }
+        return bytes == count ? sum / Math.log(2) / scored : Double.NaN;
     }
 
     private static float[] batchMeanFeatures(List<Integer> sequence, long docFirst, int count) {

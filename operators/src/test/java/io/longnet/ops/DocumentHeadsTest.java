@@ -1,6 +1,7 @@
 package io.longnet.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.longnet.heads.Pooling;
 import io.longnet.kafka.DocumentFailure;
@@ -15,20 +16,22 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hand-made encoded chunks (E = 2, feature of position p is [p, 10 p], nll of position p is p / 10):
- * stream S holds {@code SEP x x x x | x SEP y}, document "x" split over two chunks, then "y".
+ * stream S holds {@code SEP x x x x | x SEP y}, document "x" (5 tokens, 8 UTF-8 bytes) split over two chunks, then
+ * "y" (1 token, 1 byte).
  */
 class DocumentHeadsTest {
 
+    private static final double LN_2 = Math.log(2);
     private static final List<TopToken> TOP_X = List.of(new TopToken(1, "a", 0.5), new TopToken(2, "b", 0.25));
     private static final List<TopToken> TOP_Y = List.of(new TopToken(3, "c", 0.75), new TopToken(4, "d", 0.125));
 
     private static EncodedChunk first(String stream, boolean predictions) {
-        return chunk(stream, 0, 5, List.of(new DocSpan("x", 1, 5, 1, 4, true, false)), List.of(), predictions);
+        return chunk(stream, 0, 5, List.of(new DocSpan("x", 1, 5, 8, 1, 4, true, false)), List.of(), predictions);
     }
 
     private static EncodedChunk second(String stream, boolean predictions) {
-        return chunk(stream, 5, 3, List.of(new DocSpan("x", 1, 5, 0, 1, false, true),
-                new DocSpan("y", 7, 1, 2, 1, true, true)),
+        return chunk(stream, 5, 3, List.of(new DocSpan("x", 1, 5, 8, 0, 1, false, true),
+                new DocSpan("y", 7, 1, 1, 2, 1, true, true)),
                 List.of(new DocTopNext(1, TOP_X), new DocTopNext(7, TOP_Y)), predictions);
     }
 
@@ -75,9 +78,12 @@ class DocumentHeadsTest {
             assertThat(h.drainOutput()).containsExactly(
                     new EmbeddingOut("x", "S", 1, 5, new float[] {3, 30}, "fp"),
                     new EmbeddingOut("y", "S", 7, 1, new float[] {7, 70}, "fp"));
+            // x, the stream's first document, is scored on every token (only the separator at 0 is not), across a
+            // restore: 0.1 + 0.2 + 0.3 + 0.4 + 0.5 = 1.5 nats = 2.164 bits over 8 bytes. y: 0.7 nats over 1 byte.
             assertThat(predictions(h)).containsExactly(
-                    new PredictionOut("x", "S", 1, 5, 0.3, Math.exp(0.3), TOP_X.subList(0, 1)),
-                    new PredictionOut("y", "S", 7, 1, 0.7, Math.exp(0.7), TOP_Y.subList(0, 1)));
+                    new PredictionOut("x", "S", 1, 5, 0.3, Math.exp(0.3), 1.5 / LN_2 / 8, TOP_X.subList(0, 1)),
+                    new PredictionOut("y", "S", 7, 1, 0.7, Math.exp(0.7), 0.7 / LN_2, TOP_Y.subList(0, 1)));
+            assertThat(predictions(h).get(0).bitsPerByte()).isCloseTo(0.27050532016668, within(1e-13));
             h.process(second("S", true)); // continues an "x" that is not open: no output, both documents fail
             assertThat(h.drainOutput()).isEmpty();
             assertThat(failures(h)).extracting(DocumentFailure::id).containsExactly("x", "y");
@@ -118,7 +124,7 @@ class DocumentHeadsTest {
             h.process(failed("S", 5, 3, 2, second("S", true).spans(), "fp", "encoder: NaN"));
             assertThat(failures(h)).containsExactly(new DocumentFailure("x", "S", 1, 5, "encoder: NaN", "fp"),
                     new DocumentFailure("y", "S", 7, 1, "encoder: NaN", "fp"));
-            h.process(chunk("S", 8, 2, List.of(new DocSpan("z", 9, 1, 1, 1, true, true)),
+            h.process(chunk("S", 8, 2, List.of(new DocSpan("z", 9, 1, 1, 1, 1, true, true)),
                     List.of(new DocTopNext(9, TOP_X)), true));
             assertThat(h.drainOutput()).containsExactly(new EmbeddingOut("z", "S", 9, 1, new float[] {9, 90}, "fp"));
             assertThat(h.counter("documentsFailed")).isEqualTo(2);
@@ -150,12 +156,12 @@ class DocumentHeadsTest {
     @Test
     void aDocumentOverTwoFailedChunksFailsOnceAndItsNeighbourIsKept() throws Exception {
         try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
-            h.process(failed("S", 0, 3, 2, List.of(new DocSpan("d", 1, 8, 1, 2, true, false)), "fp",
+            h.process(failed("S", 0, 3, 2, List.of(new DocSpan("d", 1, 8, 8, 1, 2, true, false)), "fp",
                     "encoder: NaN"));
-            h.process(failed("S", 3, 3, 2, List.of(new DocSpan("d", 1, 8, 0, 3, false, false)), "fp",
+            h.process(failed("S", 3, 3, 2, List.of(new DocSpan("d", 1, 8, 8, 0, 3, false, false)), "fp",
                     "encoder: NaN"));
-            h.process(chunk("S", 6, 5, List.of(new DocSpan("d", 1, 8, 0, 3, false, true),
-                    new DocSpan("e", 10, 1, 4, 1, true, true)),
+            h.process(chunk("S", 6, 5, List.of(new DocSpan("d", 1, 8, 8, 0, 3, false, true),
+                    new DocSpan("e", 10, 1, 1, 4, 1, true, true)),
                     List.of(new DocTopNext(1, TOP_X), new DocTopNext(10, TOP_Y)), true));
             assertThat(failures(h)).containsExactly(new DocumentFailure("d", "S", 1, 8, "encoder: NaN", "fp"));
             assertThat(h.drainOutput()).containsExactly(new EmbeddingOut("e", "S", 10, 1, new float[] {10, 100},
@@ -173,8 +179,8 @@ class DocumentHeadsTest {
     void aDocumentTheEncoderFailedGoesAloneAndItsNeighboursComeOut() throws Exception {
         try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
             h.process(first("S", true));
-            EncodedChunk healthy = chunk("S", 5, 5, List.of(new DocSpan("x", 1, 5, 0, 1, false, true),
-                    new DocSpan("y", 7, 1, 2, 1, true, true), new DocSpan("z", 9, 1, 4, 1, true, true)),
+            EncodedChunk healthy = chunk("S", 5, 5, List.of(new DocSpan("x", 1, 5, 8, 0, 1, false, true),
+                    new DocSpan("y", 7, 1, 1, 2, 1, true, true), new DocSpan("z", 9, 1, 1, 4, 1, true, true)),
                     List.of(new DocTopNext(1, TOP_X), new DocTopNext(9, TOP_Y)), true);
             h.process(new EncodedChunk("S", 5, 5, 2, healthy.features(), healthy.nll(), healthy.spans(),
                     healthy.topNext(), "fp", List.of(new DocFailure(7, "encoder: NaN"))));
@@ -189,8 +195,8 @@ class DocumentHeadsTest {
     @Test
     void aDocumentWithNoScoredTokenFails() throws Exception {
         try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = harness(Pooling.MEAN, 1, true).open()) {
-            EncodedChunk restarted = chunk("S", 7, 3, List.of(new DocSpan("y", 7, 1, 0, 1, true, true),
-                    new DocSpan("z", 9, 1, 2, 1, true, true)), List.of(new DocTopNext(7, TOP_Y),
+            EncodedChunk restarted = chunk("S", 7, 3, List.of(new DocSpan("y", 7, 1, 1, 0, 1, true, true),
+                    new DocSpan("z", 9, 1, 1, 2, 1, true, true)), List.of(new DocTopNext(7, TOP_Y),
                     new DocTopNext(9, TOP_X)), true);
             double[] nll = restarted.nll().clone();
             nll[0] = Double.NaN;

@@ -23,13 +23,13 @@ class DocumentLatencyTest {
         try (OpsTestSupport.Harness<EncodedChunk, EmbeddingOut> h = OpsTestSupport.keyed(
                 new DocumentHeads(Pooling.MEAN, 0, false), EncodedChunk::stream).open()) {
             Histogram latency = (Histogram) h.metric("documentLatencyMillis");
-            h.process(chunk(0, 3, List.of(new DocSpan("x", 1, 3, 1, 2, true, false, xWritten))));
+            h.process(chunk(0, 3, List.of(new DocSpan("x", 1, 3, 3, 1, 2, true, false, xWritten))));
             assertThat(latency.getCount()).as("no document finished yet").isZero();
 
             long before = System.currentTimeMillis();
-            h.process(chunk(3, 5, List.of(new DocSpan("x", 1, 3, 0, 1, false, true, xWritten),
-                    new DocSpan("y", 5, 1, 2, 1, true, true),
-                    new DocSpan("z", 7, 1, 4, 1, true, true, zWritten))));
+            h.process(chunk(3, 5, List.of(new DocSpan("x", 1, 3, 3, 0, 1, false, true, xWritten),
+                    new DocSpan("y", 5, 1, 1, 2, 1, true, true),
+                    new DocSpan("z", 7, 1, 1, 4, 1, true, true, zWritten))));
             long after = System.currentTimeMillis();
 
             assertThat(h.drainOutput()).extracting(EmbeddingOut::id).containsExactly("x", "y", "z");

@@ -49,7 +49,9 @@ class EncoderOperatorTest {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize, CorpusTokenizer.SEPARATOR_ID));
         List<StreamChunk> out = new ArrayList<>();
         for (int d = 0; d < docLengths.length; d++) {
-            chunker.append(stream + "-doc" + d, random.ints(docLengths[d], 0, 50_000).toArray());
+            int[] tokens = random.ints(docLengths[d], 0, 50_000).toArray();
+            // Any byte count will do: the encoder passes it through to the heads unread.
+            chunker.append(stream + "-doc" + d, tokens, tokens.length, DocSpan.NO_TIMESTAMP);
             chunker.drainFull().forEach(c -> out.add(new StreamChunk(stream, c)));
             if (d % 2 == 1 || d == docLengths.length - 1) {
                 chunker.flush().ifPresent(c -> out.add(new StreamChunk(stream, c)));

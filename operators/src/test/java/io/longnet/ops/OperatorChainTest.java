@@ -13,6 +13,7 @@ import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import io.longnet.model.ModelDirectory;
 import io.longnet.text.CorpusTokenizer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -203,6 +204,9 @@ class OperatorChainTest {
             }
             assertThat(prediction.meanNll()).as(doc.id()).isCloseTo(nllSum / n, within(1e-3));
             assertThat(prediction.perplexity()).isEqualTo(Math.exp(prediction.meanNll()));
+            // every token is scored (a stream's first document's first one too, from the separator's row)
+            assertThat(prediction.bitsPerByte()).as(doc.id())
+                    .isCloseTo(nllSum / Math.log(2) / doc.text().getBytes(StandardCharsets.UTF_8).length, within(1e-3));
             int last = (int) (first + n - 1);
             int best = TokenScorer.topK(Arrays.copyOfRange(logits, last * vocab, (last + 1) * vocab), 1)[0].tokenId();
             assertThat(prediction.topNext()).hasSize(TOP_K);

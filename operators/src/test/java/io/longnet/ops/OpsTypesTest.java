@@ -24,7 +24,7 @@ class OpsTypesTest {
 
     @Test
     void everyExchangedTypeIsAPojoAndRoundTrips() throws Exception {
-        DocSpan span = new DocSpan("d1", 1, 2, 1, 2, true, true);
+        DocSpan span = new DocSpan("d1", 1, 2, 2, 1, 2, true, true);
         roundTrip(RawRecord.class, new RawRecord("t", 0, 5, null, new byte[] {1, 2}));
         roundTrip(Document.class, new Document("d1", "text", "s", null));
         roundTrip(DeadLetter.class, new DeadLetter("t", 1, 2, "NOT_JSON: x", null));
@@ -33,7 +33,9 @@ class OpsTypesTest {
                 List.of(span), List.of(new DocTopNext(1L, List.of(new TopToken(9, "a", 0.5)))), "fp"));
         roundTrip(EncodedChunk.class, new EncodedChunk("s", 0, 1, 1, new float[1], null, List.of(), List.of(), "fp"));
         roundTrip(EmbeddingOut.class, new EmbeddingOut("d1", "s", 1, 2, new float[] {1, 2}, "fp"));
-        roundTrip(PredictionOut.class, new PredictionOut("d1", "s", 1, 2, 0.5, 1.6, List.of(new TopToken(3, "b", 0.1))));
+        roundTrip(PredictionOut.class,
+                new PredictionOut("d1", "s", 1, 2, 0.5, 1.6, 0.36, List.of(new TopToken(3, "b", 0.1))));
+        roundTrip(PredictionOut.class, new PredictionOut("d1", "s", 1, 2, 0.5, 1.6, Double.NaN, List.of()));
     }
 
     private static <T> void roundTrip(Class<T> type, T value) throws Exception {

@@ -77,6 +77,33 @@ class TokenizeAndChunkTest {
         assertThat(out.get(0).chunk().length()).as("a full chunk of 8").isEqualTo(CHUNK);
     }
 
+    /**
+     * Every span of a document carries the UTF-8 length of its text, which is the bytes its tokens stand for: for
+     * cl100k_base, whose tokens hold several bytes or parts of a character, as for bytes.
+     */
+    @Test
+    void everySpanCarriesItsDocumentsUtf8ByteCount() throws Exception {
+        String text = "h\u00e9llo w\u00f6rld \u2713"; // héllo wörld ✓: é and ö are 2 bytes, ✓ 3
+        for (CorpusTokenizer tokenizer : List.of(CorpusTokenizer.cl100k(), CorpusTokenizer.bytes())) {
+            int[] tokens = tokenizer.encode(text);
+            List<StreamChunk> out;
+            try (OpsTestSupport.Harness<SourcedDocument, StreamChunk> harness = OpsTestSupport.keyed(
+                    new TokenizeAndChunk(4, 0, tokenizer), SourcedDocument::stream).open()) {
+                harness.process(sourced(new Document("u1", text, "U", null)));
+                out = harness.drainOutput();
+            }
+
+            assertThat(java.util.Arrays.stream(tokens).map(tokenizer::bytesOf).sum()).as(tokenizer.name())
+                    .isEqualTo(17);
+            assertThat(out.stream().flatMap(c -> c.chunk().spans().stream()).toList()).as(tokenizer.name())
+                    .hasSizeGreaterThan(1)
+                    .allSatisfy(span -> {
+                        assertThat(span.docTokenCount()).isEqualTo(tokens.length);
+                        assertThat(span.docByteCount()).isEqualTo(17);
+                    });
+        }
+    }
+
     /** Two streams, a snapshot with tokens pending and a timer set, a restore: the same chunks as without. */
     @Test
     void snapshotAndRestoreContinueEachStreamWhereItWas() throws Exception {

@@ -24,15 +24,15 @@ class StreamChunkerTest {
     @Test
     void cutsOneTokenEarlyRatherThanEndOnASeparator() {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(3, SEP));
-        chunker.append("a", new int[] {11});
-        chunker.append("b", new int[] {12, 13});
+        append(chunker, "a", new int[] {11});
+        append(chunker, "b", new int[] {12, 13});
 
         List<Chunk> chunks = chunker.drainFull();
 
         // Sequence SEP 11 SEP 12 13: a 3-token chunk would end on b's separator.
         assertThat(chunks).containsExactly(
-                new Chunk(0, new int[] {SEP, 11}, List.of(new DocSpan("a", 1, 1, 1, 1, true, true))),
-                new Chunk(2, new int[] {SEP, 12, 13}, List.of(new DocSpan("b", 3, 2, 1, 2, true, true))));
+                new Chunk(0, new int[] {SEP, 11}, List.of(new DocSpan("a", 1, 1, 2, 1, 1, true, true))),
+                new Chunk(2, new int[] {SEP, 12, 13}, List.of(new DocSpan("b", 3, 2, 4, 1, 2, true, true))));
         assertThat(chunker.flush()).isEmpty();
         assertThat(chunker.nextChunkPosition()).isEqualTo(5);
     }
@@ -40,15 +40,15 @@ class StreamChunkerTest {
     @Test
     void longDocumentSpansSeveralChunksAndTheTimerFlushesTheRest() {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
-        chunker.append("a", new int[] {1, 2, 3, 4, 5, 6});
+        append(chunker, "a", new int[] {1, 2, 3, 4, 5, 6});
 
         List<Chunk> full = chunker.drainFull();
         Chunk rest = chunker.flush().orElseThrow();
 
         assertThat(full).containsExactly(
-                new Chunk(0, new int[] {SEP, 1, 2, 3}, List.of(new DocSpan("a", 1, 6, 1, 3, true, false))));
+                new Chunk(0, new int[] {SEP, 1, 2, 3}, List.of(new DocSpan("a", 1, 6, 12, 1, 3, true, false))));
         assertThat(rest).isEqualTo(
-                new Chunk(4, new int[] {4, 5, 6}, List.of(new DocSpan("a", 1, 6, 0, 3, false, true))));
+                new Chunk(4, new int[] {4, 5, 6}, List.of(new DocSpan("a", 1, 6, 12, 0, 3, false, true))));
         assertThat(rest.spans().get(0).firstTokenIndexInDoc(rest.firstPosition())).isEqualTo(3);
         assertThat(chunker.pendingTokenCount()).isZero();
         assertThat(chunker.endPosition()).isEqualTo(7);
@@ -57,29 +57,29 @@ class StreamChunkerTest {
     @Test
     void chunkHoldsPiecesOfSeveralDocuments() {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(8, SEP));
-        chunker.append("a", new int[] {1, 2});
-        chunker.append("b", new int[] {3});
-        chunker.append("c", new int[] {4, 5, 6});
+        append(chunker, "a", new int[] {1, 2});
+        append(chunker, "b", new int[] {3});
+        append(chunker, "c", new int[] {4, 5, 6});
 
         Chunk chunk = chunker.drainFull().get(0);
 
         assertThat(chunk.tokens()).containsExactly(SEP, 1, 2, SEP, 3, SEP, 4, 5);
         assertThat(chunk.spans()).containsExactly(
-                new DocSpan("a", 1, 2, 1, 2, true, true),
-                new DocSpan("b", 4, 1, 4, 1, true, true),
-                new DocSpan("c", 6, 3, 6, 2, true, false));
+                new DocSpan("a", 1, 2, 4, 1, 2, true, true),
+                new DocSpan("b", 4, 1, 2, 4, 1, true, true),
+                new DocSpan("c", 6, 3, 6, 6, 2, true, false));
     }
 
     @Test
     void rejectsEmptyAndMalformedDocuments() {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
 
-        assertThatThrownBy(() -> chunker.append("d7", new int[0]))
+        assertThatThrownBy(() -> append(chunker, "d7", new int[0]))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'d7' has no tokens");
-        assertThatThrownBy(() -> chunker.append("d8", new int[] {5, SEP}))
+        assertThatThrownBy(() -> append(chunker, "d8", new int[] {5, SEP}))
                 .hasMessageContainingAll("'d8'", "token 1", "100257");
-        assertThatThrownBy(() -> chunker.append("d9", new int[] {-3}))
+        assertThatThrownBy(() -> append(chunker, "d9", new int[] {-3}))
                 .hasMessageContainingAll("'d9'", "-3");
         assertThat(chunker.endPosition()).isZero();
     }
@@ -87,7 +87,7 @@ class StreamChunkerTest {
     @Test
     void flushRefusesMoreThanOneChunkOfPendingTokens() {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(3, SEP));
-        chunker.append("a", new int[] {1, 2, 3});
+        append(chunker, "a", new int[] {1, 2, 3});
 
         assertThatThrownBy(chunker::flush)
                 .isInstanceOf(IllegalStateException.class)
@@ -114,7 +114,7 @@ class StreamChunkerTest {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
         List<Chunk> chunks = new ArrayList<>();
         for (int d = 0; d < docs.size(); d++) {
-            chunker.append("doc-" + d, docs.get(d));
+            append(chunker, "doc-" + d, docs.get(d));
             chunks.addAll(chunker.drainFull());
         }
         chunker.flush().ifPresent(chunks::add);
@@ -126,20 +126,20 @@ class StreamChunkerTest {
     @Test
     void bytesRoundTripKeepsTheStateAndItsFutureChunks() {
         StreamChunker original = new StreamChunker(new ChunkerConfig(5, SEP));
-        original.append("première", new int[] {1, 2, 3, 4, 5, 6, 7});
+        append(original, "première", new int[] {1, 2, 3, 4, 5, 6, 7});
         original.drainFull();
-        original.append("second", new int[] {8, 9});
+        append(original, "second", new int[] {8, 9});
 
         byte[] bytes = original.toBytes();
         StreamChunker restored = StreamChunker.fromBytes(bytes, SEP);
 
-        assertThat(bytes[0]).isEqualTo((byte) 2);
+        assertThat(bytes[0]).isEqualTo((byte) 3);
         assertThat(restored.toBytes()).isEqualTo(bytes);
         assertThat(restored.nextChunkPosition()).isEqualTo(original.nextChunkPosition()).isEqualTo(5);
         assertThat(restored.pendingTokenCount()).isEqualTo(original.pendingTokenCount()).isEqualTo(6);
         assertThat(restored.config()).isEqualTo(new ChunkerConfig(5, SEP));
         for (StreamChunker c : List.of(original, restored)) {
-            c.append("third", new int[] {10, 11, 12, 13});
+            append(c, "third", new int[] {10, 11, 12, 13});
         }
         assertThat(restored.drainFull()).isEqualTo(original.drainFull()).isNotEmpty();
         assertThat(restored.flush()).isEqualTo(original.flush()).isPresent();
@@ -148,7 +148,7 @@ class StreamChunkerTest {
     @Test
     void restoreCanApplyANewChunkSize() {
         StreamChunker original = new StreamChunker(new ChunkerConfig(50, SEP));
-        original.append("a", new int[] {1, 2, 3, 4, 5});
+        append(original, "a", new int[] {1, 2, 3, 4, 5});
 
         StreamChunker restored = StreamChunker.fromBytes(original.toBytes(), new ChunkerConfig(2, SEP));
 
@@ -159,7 +159,7 @@ class StreamChunkerTest {
     @Test
     void drainAllCutsEverythingPendingIntoChunksOfTheRestoredSize() {
         StreamChunker original = new StreamChunker(new ChunkerConfig(50, SEP));
-        original.append("a", new int[] {1, 2, 3, 4, 5, 6});
+        append(original, "a", new int[] {1, 2, 3, 4, 5, 6});
 
         StreamChunker restored = StreamChunker.fromBytes(original.toBytes(), new ChunkerConfig(3, SEP));
         List<Chunk> chunks = restored.drainAll();
@@ -173,7 +173,7 @@ class StreamChunkerTest {
     @Test
     void rejectsForeignOrDamagedState() {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(5, SEP));
-        chunker.append("a", new int[] {1, 2});
+        append(chunker, "a", new int[] {1, 2});
         byte[] bytes = chunker.toBytes();
         byte[] otherVersion = bytes.clone();
         otherVersion[0] = 9;
@@ -186,18 +186,29 @@ class StreamChunkerTest {
     }
 
     @Test
-    void everySpanOfADocumentCarriesItsSourceTimestampAcrossARestore() {
+    void everySpanOfADocumentCarriesItsByteCountAndSourceTimestampAcrossARestore() {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
-        chunker.append("a", new int[] {1, 2, 3, 4, 5}, 1_000L);
-        chunker.append("b", new int[] {6}, 2_000L);
+        chunker.append("a", new int[] {1, 2, 3, 4, 5}, 13, 1_000L);
+        chunker.append("b", new int[] {6}, 1, 2_000L);
         List<Chunk> chunks = new ArrayList<>(chunker.drainFull());
         chunker = StreamChunker.fromBytes(chunker.toBytes(), SEP);
         chunks.addAll(chunker.drainAll());
 
         assertThat(chunks.stream().flatMap(c -> c.spans().stream()).toList()).containsExactly(
-                new DocSpan("a", 1, 5, 1, 3, true, false, 1_000L),
-                new DocSpan("a", 1, 5, 0, 2, false, true, 1_000L),
-                new DocSpan("b", 7, 1, 3, 1, true, true, 2_000L));
+                new DocSpan("a", 1, 5, 13, 1, 3, true, false, 1_000L),
+                new DocSpan("a", 1, 5, 13, 0, 2, false, true, 1_000L),
+                new DocSpan("b", 7, 1, 1, 3, 1, true, true, 2_000L));
+    }
+
+    @Test
+    void rejectsAByteCountBelowTheTokenCount() {
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(4, SEP));
+
+        assertThatThrownBy(() -> chunker.append("d3", new int[] {1, 2, 3}, 2, DocSpan.NO_TIMESTAMP))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("document 'd3' has 3 tokens but a byte count of 2; every ordinary token stands for at"
+                        + " least one UTF-8 byte");
+        assertThat(chunker.endPosition()).isZero();
     }
 
     /** State written before timestamps were kept (format 1) restores, its documents without a timestamp. */
@@ -221,8 +232,70 @@ class StreamChunkerTest {
         StreamChunker restored = StreamChunker.fromBytes(bytes.toByteArray(), SEP);
 
         assertThat(restored.drainAll()).singleElement().satisfies(chunk -> assertThat(chunk.spans())
-                .containsExactly(new DocSpan("a", 1, 2, 1, 2, true, true, DocSpan.NO_TIMESTAMP)));
-        assertThat(restored.toBytes()[0]).as("written again as format 2").isEqualTo((byte) 2);
+                .containsExactly(new DocSpan("a", 1, 2, DocSpan.UNKNOWN_BYTE_COUNT, 1, 2, true, true,
+                        DocSpan.NO_TIMESTAMP)));
+        assertThat(restored.toBytes()[0]).as("written again as format 3").isEqualTo((byte) 3);
+    }
+
+    /**
+     * State written before byte counts were kept (format 2) restores: its pending documents' byte count is unknown
+     * (their bits per byte will be too), a document appended after the restore has its own.
+     */
+    @Test
+    void readsFormatTwoWithoutByteCounts() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            out.writeByte(2);       // version
+            out.writeInt(8);        // chunk-size
+            out.writeLong(3);       // nextChunkPosition: SEP 10 11 already emitted
+            out.writeInt(2);        // pending tokens: the last two of document 'a'
+            out.writeInt(12);
+            out.writeInt(13);
+            out.writeInt(1);        // pending documents
+            out.writeInt(1);
+            out.write('a');
+            out.writeLong(1);       // first position
+            out.writeInt(4);        // token count
+            out.writeLong(5_000L);  // source timestamp
+        }
+        StreamChunker restored = StreamChunker.fromBytes(bytes.toByteArray(), SEP);
+        restored.append("b", new int[] {14}, 3, 6_000L);
+
+        assertThat(restored.drainAll()).singleElement().satisfies(chunk -> assertThat(chunk.spans()).containsExactly(
+                new DocSpan("a", 1, 4, DocSpan.UNKNOWN_BYTE_COUNT, 0, 2, false, true, 5_000L),
+                new DocSpan("b", 6, 1, 3, 3, 1, true, true, 6_000L)));
+        assertThat(restored.toBytes()[0]).as("written again as format 3").isEqualTo((byte) 3);
+    }
+
+    @Test
+    void formatThreeWritesEachPendingDocumentsByteCount() {
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(8, SEP));
+        chunker.append("a", new int[] {7, 8}, 5, 9L);
+
+        byte[] expected = java.nio.ByteBuffer.allocate(1 + 4 + 8 + 4 + 3 * 4 + 4 + 4 + 1 + 8 + 4 + 4 + 8)
+                .put((byte) 3).putInt(8).putLong(0)
+                .putInt(3).putInt(SEP).putInt(7).putInt(8)
+                .putInt(1).putInt(1).put((byte) 'a').putLong(1).putInt(2).putInt(5).putLong(9L)
+                .array();
+        assertThat(chunker.toBytes()).isEqualTo(expected);
+    }
+
+    @Test
+    void rejectsStateWithAByteCountBelowTheTokenCount() {
+        StreamChunker chunker = new StreamChunker(new ChunkerConfig(8, SEP));
+        chunker.append("a", new int[] {7, 8}, 2, 9L);
+        byte[] bytes = chunker.toBytes();
+        int byteCountAt = bytes.length - Long.BYTES - Integer.BYTES;
+        java.nio.ByteBuffer.wrap(bytes).putInt(byteCountAt, 1);
+
+        assertThatThrownBy(() -> StreamChunker.fromBytes(bytes, SEP))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("StreamChunker state has byte count 1 for document 'a' of 2 tokens");
+    }
+
+    /** A document of two UTF-8 bytes per token, so that a byte count mixed up with the token count shows. */
+    private static void append(StreamChunker chunker, String docId, int[] tokens) {
+        chunker.append(docId, tokens, 2 * tokens.length, DocSpan.NO_TIMESTAMP);
     }
 
     /** Mostly short documents, so that separators often fall on a chunk's last slot. */
@@ -241,7 +314,7 @@ class StreamChunkerTest {
         StreamChunker chunker = new StreamChunker(new ChunkerConfig(chunkSize, SEP));
         List<Chunk> chunks = new ArrayList<>();
         for (int d = 0; d < docs.size(); d++) {
-            chunker.append("doc-" + d, docs.get(d));
+            append(chunker, "doc-" + d, docs.get(d));
             List<Chunk> full = chunker.drainFull();
             full.forEach(c -> assertFullChunkLength(c, chunkSize));
             chunks.addAll(full);
@@ -296,6 +369,7 @@ class StreamChunkerTest {
             int[] doc = docs.get(Integer.parseInt(span.docId().substring(4)));
             int from = span.firstTokenIndexInDoc(chunk.firstPosition());
             assertThat(span.docTokenCount()).isEqualTo(doc.length);
+            assertThat(span.docByteCount()).isEqualTo(2 * doc.length);
             int end = span.offsetInChunk() + span.countInChunk();
             assertThat(Arrays.copyOfRange(chunk.tokens(), span.offsetInChunk(), end))
                     .isEqualTo(Arrays.copyOfRange(doc, from, from + span.countInChunk()));

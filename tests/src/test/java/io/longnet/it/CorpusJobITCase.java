@@ -91,6 +91,8 @@ class CorpusJobITCase {
             assertThat(prediction.meanNll()).as("meanNll of %s", actual.id()).isCloseTo(want.meanNll(), within(TOLERANCE));
             assertThat(prediction.perplexity()).as("perplexity of %s", actual.id())
                     .isCloseTo(Math.exp(want.meanNll()), within(TOLERANCE * prediction.perplexity()));
+            assertThat(prediction.bitsPerByte()).as("bitsPerByte of %s", actual.id())
+                    .isCloseTo(want.bitsPerByte(), within(TOLERANCE));
             assertTopK(prediction.topNext(), want.nextProbs(), actual.id());
         }
     }

@@ -6,6 +6,7 @@ import io.longnet.decoder.StreamingDecoder;
 import io.longnet.kafka.Document;
 import io.longnet.model.ModelDirectory;
 import io.longnet.text.CorpusTokenizer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -16,8 +17,8 @@ import java.util.Map;
  * The slow, obvious path the pipeline must agree with: each stream's documents as one token sequence
  * {@code SEP d1 SEP d2 ...} (the model's tokenizer) through {@link StreamingDecoder} directly, no Kafka, no Flink,
  * no chunker. Per
- * document: the mean of its feature rows, the mean over its tokens of -ln softmax(row before)[token],
- * and the softmax of its last row for the next token.
+ * document: the mean of its feature rows, the mean over its tokens of -ln softmax(row before)[token], their sum in
+ * bits per UTF-8 byte of its text, and the softmax of its last row for the next token.
  */
 final class DirectDecoding {
 
@@ -29,13 +30,14 @@ final class DirectDecoding {
      *
      * @param embedding  [E] mean of the document's feature rows
      * @param meanNll    mean NLL over all its tokens, in nats
+     * @param bitsPerByte NLL sum over all its tokens / ln 2 / the UTF-8 bytes of its text
      * @param nextProbs  [V] probabilities of the next token after its last token
      */
     record Expected(String id, String stream, long firstPosition, int tokenCount, float[] embedding, double meanNll,
-                    double[] nextProbs) {
+                    double bitsPerByte, double[] nextProbs) {
     }
 
-    private record Span(String id, String stream, int first, int count) {
+    private record Span(String id, String stream, int first, int count, int utf8Bytes) {
     }
 
     private DirectDecoding() {
@@ -60,7 +62,8 @@ final class DirectDecoding {
         for (Document doc : docs) {
             tokens.add(tokenizer.separatorId());
             int[] ids = tokenizer.encode(doc.text());
-            spans.add(new Span(doc.id(), stream, tokens.size(), ids.length));
+            spans.add(new Span(doc.id(), stream, tokens.size(), ids.length,
+                    doc.text().getBytes(StandardCharsets.UTF_8).length));
             Arrays.stream(ids).forEach(tokens::add);
         }
         int[] seq = tokens.stream().mapToInt(Integer::intValue).toArray(); // [n]
@@ -104,7 +107,7 @@ final class DirectDecoding {
                 embedding[j] = (float) (sum[j] / s.count());
             }
             expected.add(new Expected(s.id(), s.stream(), s.first(), s.count(), embedding, nllSum / s.count(),
-                    next[s.first() + s.count() - 1]));
+                    nllSum / Math.log(2) / s.utf8Bytes(), next[s.first() + s.count() - 1]));
         }
         return expected;
     }
