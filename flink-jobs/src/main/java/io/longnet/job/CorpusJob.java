@@ -90,7 +90,7 @@ public final class CorpusJob {
 
     /** As {@link #build(StreamExecutionEnvironment, JobConfig, Properties)}, with pass-through steps spliced in. */
     public static void build(StreamExecutionEnvironment env, JobConfig cfg, Properties kafkaClientProps, JobTaps taps) {
-        ModelDirectory model = ModelCheck.validate(cfg.modelDir(), cfg.topK(), cfg.chunkSize());
+        ModelDirectory model = ModelCheck.validate(cfg.modelDir(), cfg.topK(), cfg.chunkSize(), cfg.predictions());
         CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir()); // checked against the model just now
         checkHotStateMemory(cfg, model);
         if (cfg.deliveryGuarantee().transactional()) {

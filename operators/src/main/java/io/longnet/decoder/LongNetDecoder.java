@@ -42,7 +42,7 @@ public final class LongNetDecoder {
     // (about n (6E + F) floats) live in the layer's, which every layer reuses, so a decoder needs one layer's
     // worth of scratch, not one per layer.
     /** Logits rows are reserved in steps of this many. */
-    private static final int LOGITS_ROW_STEP = 64;
+    public static final int LOGITS_ROW_STEP = 64;
 
     private static final String CHUNK_WORKSPACE_ID = "longnet-decoder-chunk";
     private static final String LAYER_WORKSPACE_ID = "longnet-decoder-layer";
@@ -142,7 +142,7 @@ public final class LongNetDecoder {
      * the 2-core VM the bench ran on). Rows are rounded up to a multiple of {@link #LOGITS_ROW_STEP}.
      */
     public void reserveLogits(int rows) {
-        long needed = (long) roundUp(rows, LOGITS_ROW_STEP) * config.vocabSize();
+        long needed = reservedLogitsRows(rows) * config.vocabSize();
         if (logitsBuffer == null || logitsBuffer.length() < needed) {
             try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
                 logitsBuffer = Nd4j.createUninitialized(DataType.FLOAT, needed);
@@ -150,8 +150,9 @@ public final class LongNetDecoder {
         }
     }
 
-    private static int roundUp(int n, int step) {
-        return (n + step - 1) / step * step;
+    /** The rows {@link #reserveLogits} allocates for {@code rows}: rounded up to a multiple of LOGITS_ROW_STEP. */
+    public static long reservedLogitsRows(long rows) {
+        return (rows + LOGITS_ROW_STEP - 1) / LOGITS_ROW_STEP * LOGITS_ROW_STEP;
     }
 
     /**

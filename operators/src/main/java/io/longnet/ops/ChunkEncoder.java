@@ -296,11 +296,19 @@ public final class ChunkEncoder {
         return new EncoderStream(restarted, null, KvPersistence.STALE);
     }
 
+    /**
+     * The logits rows the encoder reserves for chunks of up to {@code chunkTokens} tokens: one more, for the
+     * previous chunk's last row, so that chunks with and without it share one buffer ({@link LogitsBuffer}).
+     */
+    public static long logitsRows(int chunkTokens) {
+        return chunkTokens + 1L;
+    }
+
     private LogitsScorer.Scores score(float[] previousRow, INDArray features, Chunk chunk) {
         int s = previousRow == null ? 0 : 1;
         INDArray rows = s == 0 ? features // [m, E]
                 : Nd4j.vstack(Nd4j.create(previousRow, new long[] {1, embedDim}, 'c'), features);
-        decoder.reserveLogits(chunk.length() + 1); // one buffer for chunks with and without the previous row
+        decoder.reserveLogits(Math.toIntExact(logitsRows(chunk.length())));
         INDArray logits = decoder.logits(rows); // [m, V], consumed by the scorer
         int[] tokens = chunk.tokens(); // [n]
         int[] next = new int[chunk.length() + s]; // [m]
