@@ -32,10 +32,11 @@ public final class EvalCommand {
 
     static final String USAGE = "eval    --model DIR --data DIR|ZIP [--held-out java.util.concurrent,java.time] "
             + "[--extensions .java] [--packages 8] [--max-tokens 262144] [--chunk 8192] [--probe-files 2] "
-            + "[--distances 1024,16384,100000,250000] [--plot FILE.png] [--report FILE.json] [--threads N]";
+            + "[--distances 1024,16384,100000,250000] [--probe-bytes 2048-8192] [--plot FILE.png] [--report FILE.json] "
+            + "[--threads N]";
 
     private static final Set<String> FLAGS = Set.of("model", "data", "held-out", "extensions", "packages",
-            "max-tokens", "chunk", "probe-files", "distances", "plot", "report", "threads");
+            "max-tokens", "chunk", "probe-files", "distances", "probe-bytes", "plot", "report", "threads");
 
     private EvalCommand() {
     }
@@ -83,8 +84,9 @@ public final class EvalCommand {
                 o.put("targets", b.targets());
             }
             ArrayNode probes = report.putArray("recall_probe");
-            for (Evaluator.Probe p : probes(corpus, heldOut, tokenizer, evaluator,
-                    args.positiveInt("probe-files", 2), distances(args.optional("distances", "1024,16384,100000,250000")))) {
+            for (Evaluator.Probe p : probes(corpus, heldOut, tokenizer, evaluator, args.positiveInt("probe-files", 2),
+                    distances(args.optional("distances", "1024,16384,100000,250000")),
+                    byteRange(args.optional("probe-bytes", "2048-8192")))) {
                 System.out.printf("recall %-60s D=%-7d first %.4f  second %.4f bits/byte (%.0f%% fewer)%n", p.file(),
                         p.distance(), p.firstBitsPerByte(), p.secondBitsPerByte(), 100 * p.saving());
                 ObjectNode o = probes.addObject();
@@ -103,18 +105,26 @@ public final class EvalCommand {
         }
     }
 
-    /** Probe files: held-out files of 2-8 KB spread over the list; filler: the other held-out packages' streams. */
+    /**
+     * Probe files: held-out files of {@code sizes} bytes (2-8 KB by default) spread over the list; filler: the other
+     * held-out packages' streams. A file's second occurrence lies its own length plus D after the first, so small
+     * files with small D probe recall inside the dense segment, large ones only through the dilated branches.
+     */
     private static List<Evaluator.Probe> probes(Corpus corpus, List<Corpus.Package> heldOut,
                                                 CorpusTokenizer tokenizer, Evaluator evaluator, int count,
-                                                long[] distances) {
+                                                long[] distances, long[] sizes) {
         List<String[]> candidates = new ArrayList<>(); // package, file
         for (Corpus.Package p : heldOut) {
             for (String f : p.files()) {
                 int size = corpus.read(f).length;
-                if (size >= 2048 && size <= 8192) {
+                if (size >= sizes[0] && size <= sizes[1]) {
                     candidates.add(new String[] {p.name(), f});
                 }
             }
+        }
+        if (candidates.isEmpty()) {
+            throw new IllegalArgumentException("no held-out file of --probe-bytes " + sizes[0] + "-" + sizes[1]
+                    + " bytes in " + heldOut.stream().map(Corpus.Package::name).toList() + " for the recall probe");
         }
         long longest = Arrays.stream(distances).max().orElse(0);
         List<Evaluator.Probe> out = new ArrayList<>();
@@ -168,6 +178,23 @@ public final class EvalCommand {
 
     private static String label(long n) {
         return n == 0 ? "0" : n / 1024 + "K";
+    }
+
+    /** {@code MIN-MAX} in bytes, 1 <= MIN <= MAX. */
+    static long[] byteRange(String range) {
+        String[] parts = range.split("-");
+        try {
+            if (parts.length == 2) {
+                long min = Long.parseLong(parts[0].trim());
+                long max = Long.parseLong(parts[1].trim());
+                if (min >= 1 && min <= max) {
+                    return new long[] {min, max};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the usage error naming the flag
+        }
+        throw new Args.UsageException("eval: --probe-bytes must be MIN-MAX bytes with 1 <= MIN <= MAX, got " + range);
     }
 
     private static long[] distances(String csv) {
