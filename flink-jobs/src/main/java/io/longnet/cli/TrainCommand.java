@@ -94,7 +94,7 @@ public final class TrainCommand {
         LossCurvePlot.write(config.out().resolve("train.jsonl"), "LongNet training, " + config.out().getFileName(),
                 curve);
         System.out.printf("trained %d steps, %d tokens: %s%s; model in %s%n", summary.steps(), summary.tokens(),
-                Double.isNaN(summary.trainLoss()) ? "no step left to run"
+                Double.isNaN(summary.trainLoss()) ? "train loss not in the log"
                         : String.format("train loss %.4f", summary.trainLoss()),
                 summary.heldOut() == null ? ""
                         : String.format(", held-out %.4f bits/byte", summary.heldOut().bitsPerByte()), modelDir);

@@ -31,7 +31,10 @@ public final class Trainer {
     private static final double LN2 = Math.log(2);
 
     /** A finished run: the trained weights, the last step's train loss and the last held-out evaluation. */
-    /** @param trainLoss the last step's loss in nats per token; NaN when this run had no step left to take */
+    /**
+     * @param trainLoss the last step's loss in nats per token (for a run resumed with no step left, as its log
+     *     holds it; NaN if the log lacks it)
+     */
     public record Summary(long steps, long tokens, double trainLoss, Evaluation heldOut, Parameters weights) {
     }
 
@@ -75,6 +78,7 @@ public final class Trainer {
             Lanes lanes = new Lanes(corpus, train, tokenizer, decoder, config.seed(), config.batch());
             long step = 0;
             long tokens = 0;
+            double lastLoss = Double.NaN; // the checkpointed step's train loss, from the log
             if (resumed.isPresent()) {
                 TrainCheckpoint.Loaded r = resumed.get();
                 step = r.step();
@@ -89,7 +93,7 @@ public final class Trainer {
                                 + lanes.lanes().get(l).pkg.name() + " there: resume with the same data");
                     }
                 }
-                truncateLog(step);
+                lastLoss = truncateLog(step);
                 progress.printf("resumed %s at step %d (%d tokens)%n", config.out(), step, tokens);
             } else {
                 lanes.startFresh();
@@ -97,19 +101,19 @@ public final class Trainer {
                 progress.printf("training %s: %d parameters, %d train and %d held-out packages%n", config.out(),
                         params.count(), train.size(), heldOut.size());
             }
-            return loop(corpus, heldOut, decoder, params, grads, adam, lanes, step, tokens, identity);
+            return loop(corpus, heldOut, decoder, params, grads, adam, lanes, step, tokens, lastLoss, identity);
         }
     }
 
     private Summary loop(Corpus corpus, List<Corpus.Package> heldOut, TrainingDecoder decoder, Parameters params,
-                         Parameters grads, AdamW adam, Lanes lanes, long step, long tokens,
+                         Parameters grads, AdamW adam, Lanes lanes, long step, long tokens, double lastLoss,
                          TrainCheckpoint.RunIdentity identity) throws IOException {
         AdamW.Schedule schedule = config.schedule();
         long startNanos = System.nanoTime();
         long startTokens = tokens;
         long startStep = step;
         long lastPrint = startNanos;
-        double trainLoss = Double.NaN;
+        double trainLoss = lastLoss;
         Evaluation evaluation = null;
         while (step < config.steps()) {
             List<Lanes.Chunk> chunks = new ArrayList<>();
@@ -252,20 +256,29 @@ public final class Trainer {
     }
 
     /** Drops log lines of steps after the checkpoint a resumed run continues from. */
-    private void truncateLog(long step) throws IOException {
+    /**
+     * Cuts the log back to {@code step} and returns the train loss it holds for that step (NaN if none), so a run
+     * resumed with no step left still reports its last loss.
+     */
+    private double truncateLog(long step) throws IOException {
         if (!Files.exists(log())) {
-            return;
+            return Double.NaN;
         }
         List<String> kept = new ArrayList<>();
+        double lossAtStep = Double.NaN;
         for (String line : Files.readAllLines(log())) {
             JsonNode o = parseOrNull(line); // a kill while appending leaves a torn last line
             if (o != null && o.has("step") && o.get("step").asLong() <= step) {
                 kept.add(line);
+                if (o.get("step").asLong() == step && o.has("loss")) {
+                    lossAtStep = o.get("loss").asDouble();
+                }
             }
         }
         Path rewritten = config.out().resolve("train.jsonl.tmp");
         Files.write(rewritten, kept);
         Files.move(rewritten, log(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return lossAtStep;
     }
 
     private static JsonNode parseOrNull(String line) {
