@@ -30,8 +30,9 @@ public final class Trainer {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final double LN2 = Math.log(2);
 
-    /** A finished run: the trained weights, the last step's train loss and the last held-out evaluation. */
     /**
+     * A finished run: the trained weights, the last step's train loss and the last held-out evaluation.
+     *
      * @param trainLoss the last step's loss in nats per token (for a run resumed with no step left, as its log
      *     holds it; NaN if the log lacks it)
      */
@@ -255,10 +256,9 @@ public final class Trainer {
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
-    /** Drops log lines of steps after the checkpoint a resumed run continues from. */
     /**
-     * Cuts the log back to {@code step} and returns the train loss it holds for that step (NaN if none), so a run
-     * resumed with no step left still reports its last loss.
+     * Drops log lines of steps after the checkpoint a resumed run continues from ({@code step}), and returns the
+     * train loss it holds for that step (NaN if none), so a run resumed with no step left still reports its last loss.
      */
     private double truncateLog(long step) throws IOException {
         if (!Files.exists(log())) {
