@@ -1,6 +1,7 @@
 package io.longnet.demo;
 
 import io.longnet.kafka.Document;
+import io.longnet.train.Corpus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -11,9 +12,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * The demo's real-code corpus: this project's own Java sources (the {@code src/main/java} trees of a checkout),
@@ -36,24 +37,28 @@ public final class CodeCorpus {
 
     /**
      * The Java sources under {@code checkout}'s {@code src/main/java} trees, or empty if there are none (a
-     * machine with the jars only).
+     * machine with the jars only). The tree is read as {@code train} reads one ({@link Corpus}), then regrouped by
+     * Java package, so the same package in two modules is one stream.
      */
     public static Optional<CodeCorpus> find(Path checkout) {
         if (checkout == null || !Files.isDirectory(checkout)) {
             return Optional.empty();
         }
         Map<String, List<Path>> byPackage = new TreeMap<>();
-        try (Stream<Path> paths = Files.walk(checkout, 12)) {
-            paths.filter(p -> p.toString().endsWith(".java") && hasText(p))
-                    .map(checkout::relativize)
-                    .filter(CodeCorpus::isMainSource)
-                    .sorted(Comparator.comparing(Path::toString))
-                    .forEach(p -> byPackage.computeIfAbsent(packageOf(p), k -> new ArrayList<>()).add(p));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list the sources under " + checkout, e);
+        try (Corpus tree = Corpus.open(checkout, Set.of(".java"))) {
+            for (Corpus.Package directory : tree.packages()) {
+                for (String file : directory.files()) {
+                    Path relative = Path.of(file);
+                    if (isMainSource(relative) && hasText(checkout.resolve(relative))) {
+                        byPackage.computeIfAbsent(packageOf(relative), k -> new ArrayList<>()).add(relative);
+                    }
+                }
+            }
+        } catch (IllegalArgumentException noJavaFiles) {
+            return Optional.empty();
         }
-        return byPackage.isEmpty() ? Optional.empty()
-                : Optional.of(new CodeCorpus(checkout, byPackage));
+        byPackage.values().forEach(files -> files.sort(Comparator.comparing(Path::toString)));
+        return byPackage.isEmpty() ? Optional.empty() : Optional.of(new CodeCorpus(checkout, byPackage));
     }
 
     /** The packages sent: the {@link #STREAMS} with the most files (ties by name). */
@@ -100,7 +105,7 @@ public final class CodeCorpus {
 
     private static boolean hasText(Path file) {
         try {
-            return Files.isRegularFile(file) && Files.size(file) > 0; // a document is never empty
+            return Files.size(file) > 0; // a document is never empty
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the size of " + file, e);
         }
