@@ -81,7 +81,8 @@ public final class OutputReader implements AutoCloseable {
     /**
      * Reads every record committed up to now: to each partition's last stable offset (a read_committed consumer's
      * end offset), so whatever was committed with the records awaited (a duplicate above all) is read, without a
-     * wait that may be too short. The timeout only bounds a broker that does not answer.
+     * wait that may be too short. The timeout only bounds a broker that does not answer. A transaction counts once
+     * its commit markers are written, which the brokers do after the producer's commit call has returned.
      *
      * @return how many records were read
      * @throws IllegalStateException if that end is not reached within {@code timeout}
