@@ -54,6 +54,18 @@ public final class CollectingReporter implements MetricReporter {
         return total;
     }
 
+    /** Largest value over the registered counters and numeric gauges whose name matches (one per subtask). */
+    public static double max(Predicate<String> name) {
+        double most = 0;
+        for (Map.Entry<String, Metric> e : METRICS.entrySet()) {
+            String identifier = e.getKey();
+            if (name.test(identifier.substring(identifier.lastIndexOf('.') + 1))) {
+                most = Math.max(most, value(e.getValue()));
+            }
+        }
+        return most;
+    }
+
     /** The identifiers whose name matches, to say what a sum was taken over. */
     public static List<String> identifiers(Predicate<String> name) {
         return METRICS.keySet().stream()

@@ -47,7 +47,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
- * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--chunk-size C]
+ * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--batch-wait D]
+ * [--chunk-size C]
  * [--predictions false]}:
  * the corpus job's end-to-end latency as a consumer of its outputs sees it.
  *
@@ -70,19 +71,24 @@ public final class LatencyBenchCommand {
     static final String REPORTER = "longnet-bench-latency";
     /** The job options this command passes through to the job; every other is the job's default. */
     static final List<String> JOB_OPTIONS = List.of(JobOptions.DELIVERY_GUARANTEE.key(),
-            JobOptions.CHECKPOINT_INTERVAL.key(), JobOptions.FLUSH_INTERVAL.key(), JobOptions.CHUNK_SIZE.key(),
-            JobOptions.PREDICTIONS.key());
+            JobOptions.CHECKPOINT_INTERVAL.key(), JobOptions.FLUSH_INTERVAL.key(), JobOptions.BATCH_WAIT.key(),
+            JobOptions.CHUNK_SIZE.key(), JobOptions.PREDICTIONS.key());
 
     private LatencyBenchCommand() {
     }
 
     /** @param rate documents per second, or infinity for as fast as the producer sends */
-    record Settings(double rate, int documents, int streams, int parallelism, Map<String, String> jobOptions) {
+    record Settings(double rate, int documents, int streams, int parallelism, int warmUpPerStream,
+            Map<String, String> jobOptions) {
         Settings {
             if (!(rate > 0) || documents < 1 || streams < 1 || parallelism < 1) {
                 throw new IllegalArgumentException("bench-latency: rate, documents, streams and parallelism must be "
                         + "positive, got rate " + rate + ", documents " + documents + ", streams " + streams
                         + ", parallelism " + parallelism);
+            }
+            if (warmUpPerStream < 0) {
+                throw new IllegalArgumentException("bench-latency: --warm-up must be >= 0 documents per stream, got "
+                        + warmUpPerStream);
             }
             jobOptions = Map.copyOf(jobOptions);
         }
@@ -94,7 +100,7 @@ public final class LatencyBenchCommand {
 
     public static void run(List<String> argv) throws Exception {
         Set<String> known = new java.util.HashSet<>(Set.of("model", "rate", "duration", "documents", "streams",
-                "parallelism"));
+                "parallelism", "warm-up"));
         known.addAll(JOB_OPTIONS);
         Args args = new Args("bench-latency", argv, known);
         Settings settings = settings(args);
@@ -139,7 +145,21 @@ public final class LatencyBenchCommand {
             }
         });
         return new Settings(rate, documents, args.positiveInt("streams", DEFAULT_STREAMS),
-                args.positiveInt("parallelism", 1), jobOptions);
+                args.positiveInt("parallelism", 1), warmUp(args), jobOptions);
+    }
+
+    private static int warmUp(Args args) {
+        String text = args.optional("warm-up", String.valueOf(WARM_UP_PER_STREAM));
+        try {
+            int perStream = Integer.parseInt(text);
+            if (perStream >= 0) {
+                return perStream;
+            }
+        } catch (NumberFormatException e) {
+            // the usage error below
+        }
+        throw new Args.UsageException("bench-latency: --warm-up must be documents per stream, >= 0, got \"" + text
+                + "\"");
     }
 
     /** {@code count} documents of the sample corpus's texts, round robin over {@code streams} streams. */
@@ -155,7 +175,8 @@ public final class LatencyBenchCommand {
     }
 
     private static void run(ModelDirectory model, Settings settings, Path work) throws Exception {
-        List<Document> warmUp = documents("warm-up", WARM_UP_PER_STREAM * settings.streams(), settings.streams(), 0);
+        List<Document> warmUp = documents("warm-up", settings.warmUpPerStream() * settings.streams(),
+                settings.streams(), 0);
         List<Document> docs = documents("bench", settings.documents(), settings.streams(), warmUp.size());
         CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir());
         long tokens = docs.stream().mapToLong(d -> tokenizer.encode(d.text()).length + 1L).sum(); // + separator
@@ -171,12 +192,12 @@ public final class LatencyBenchCommand {
             loadAverage().ifPresent(load -> System.out.println("load average at the start (1, 5, 15 min): " + load));
             System.out.printf(Locale.ROOT, "bench-latency: model %s (E=%d, %d layers), %d streams, %s, %d documents "
                             + "(%,d tokens with separators); delivery-guarantee %s, checkpoint-interval %d ms, "
-                            + "flush-interval %d ms, chunk-size %d, parallelism %d%n",
+                            + "flush-interval %d ms, batch-wait %d ms, chunk-size %d, parallelism %d%n",
                     model.fingerprint(), model.config().embedDim(), model.config().layers(), settings.streams(),
                     settings.maxRate() ? "all at once (--rate max)"
                             : String.format(Locale.ROOT, "%.2f documents/s", settings.rate()),
                     docs.size(), tokens, cfg.deliveryGuarantee(), cfg.checkpointInterval().toMillis(),
-                    cfg.flushInterval().toMillis(), cfg.chunkSize(), settings.parallelism());
+                    cfg.flushInterval().toMillis(), cfg.batchWait().toMillis(), cfg.chunkSize(), settings.parallelism());
 
             Configuration cluster = new Configuration();
             cluster.setString("metrics.reporter." + REPORTER + ".factory.class",
@@ -200,7 +221,7 @@ public final class LatencyBenchCommand {
                 long sendSeconds = settings.maxRate() ? 0 : (long) Math.ceil(docs.size() / settings.rate());
                 boolean complete = arrivals.await(docs, Duration.ofSeconds(sendSeconds).plus(DRAIN_TIMEOUT), job);
                 sender.join();
-                report(arrivals, docs, sentAt, tokens, start, settings);
+                report(arrivals, docs, sentAt, tokens, start, settings, cfg.hotStateMemory().getBytes());
                 loadAverage().ifPresent(load -> System.out.println("load average at the end (1, 5, 15 min; other "
                         + "processes count too): " + load));
                 if (!complete) {
@@ -214,7 +235,7 @@ public final class LatencyBenchCommand {
     }
 
     private static void report(OutputArrivals arrivals, List<Document> docs, Map<String, Long> sentAt, long tokens,
-            long start, Settings settings) {
+            long start, Settings settings, long hotStateBytes) {
         System.out.printf(Locale.ROOT, "latency from each document's Kafka record timestamp to its output read by a "
                 + "%s consumer:%n", OutputArrivals.ISOLATION);
         long lastArrival = 0;
@@ -233,13 +254,22 @@ public final class LatencyBenchCommand {
                 settings.maxRate() ? ": the job's capacity at these settings" : "");
         Map<String, Histogram> chunkTimes = CollectingReporter.histograms("chunkLatencyMillis"::equals);
         long chunks = chunkTimes.values().stream().mapToLong(Histogram::getCount).sum();
-        System.out.printf(Locale.ROOT, "encoders: %d chunks, %.0f tokens per chunk (warm-up included)%n", chunks,
-                CollectingReporter.sum("tokensEncoded"::equals) / Math.max(1, chunks));
+        long forwards = CollectingReporter.histograms("chunksPerBatch"::equals).values().stream()
+                .mapToLong(Histogram::getCount).sum();
+        System.out.printf(Locale.ROOT, "encoders: %d chunks, %.0f tokens per chunk, in %d forwards (%.1f chunks per "
+                        + "forward; warm-up included)%n", chunks,
+                CollectingReporter.sum("tokensEncoded"::equals) / Math.max(1, chunks), forwards,
+                chunks / (double) Math.max(1, forwards));
         for (Map.Entry<String, Histogram> e : chunkTimes.entrySet()) {
             HistogramStatistics stats = e.getValue().getStatistics();
-            System.out.printf(Locale.ROOT, "  encoder subtask %s: time per chunk p50 %.0f ms, p99 %.0f ms%n",
+            System.out.printf(Locale.ROOT, "  encoder subtask %s: time per forward p50 %.0f ms, p99 %.0f ms%n",
                     subtask(e.getKey()), stats.getQuantile(0.5), stats.getQuantile(0.99));
         }
+        System.out.printf(Locale.ROOT, "encoders' hot k/v memory: peak %,.0f bytes held at once (largest subtask; "
+                        + "hot-state-memory %,d bytes each), %,.0f streams held at the end, %,.0f evictions, %,.0f "
+                        + "reloads%n", CollectingReporter.max("hotStatePeakBytes"::equals),
+                hotStateBytes, CollectingReporter.sum("hotStreams"::equals),
+                CollectingReporter.sum("hotStreamEvictions"::equals), CollectingReporter.sum("hotStreamReloads"::equals));
         for (Map.Entry<String, Histogram> e : CollectingReporter.histograms("documentLatencyMillis"::equals)
                 .entrySet()) {
             HistogramStatistics stats = e.getValue().getStatistics();

@@ -127,7 +127,8 @@ public final class CorpusJob {
                         Types.STRING)
                 .transform("dilated encoder", TypeInformation.of(EncodedChunk.class),
                         new EncoderOperator(cfg.modelDir().toString(), cfg.topK(), cfg.predictions(),
-                                cfg.hotStateMemory().getBytes(), cfg.onModelChange(), cfg.encoderThreads()))
+                                cfg.hotStateMemory().getBytes(), cfg.onModelChange(), cfg.encoderThreads(),
+                                cfg.encoderBatching()))
                 .uid("dilated-encoder");
 
         SingleOutputStreamOperator<EmbeddingOut> embeddings = DataStreamUtils.reinterpretAsKeyedStream(

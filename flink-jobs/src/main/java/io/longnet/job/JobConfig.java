@@ -4,6 +4,7 @@ import io.longnet.compute.EncoderThreads;
 import io.longnet.heads.Pooling;
 import io.longnet.job.JobOptions.StartingOffsets;
 import io.longnet.kafka.TopicNames;
+import io.longnet.ops.EncoderBatching;
 import io.longnet.ops.ModelChange;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +25,8 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
  * @param modelDir              the model directory
  * @param chunkSize             most tokens per encoder step, >= 2
  * @param flushInterval         latest time pending tokens wait for a full chunk, > 0
+ * @param batchWait             longest a chunk waits in the encoder for others to share its forward, in [0,
+ *                              flushInterval]
  * @param pooling               embedding pooling
  * @param topK                  next-token candidates per document, >= 1
  * @param predictions           whether logits and predictions are computed
@@ -47,6 +50,7 @@ public record JobConfig(
         Path modelDir,
         int chunkSize,
         Duration flushInterval,
+        Duration batchWait,
         Pooling pooling,
         int topK,
         boolean predictions,
@@ -77,6 +81,11 @@ public record JobConfig(
         }
         requireAtLeast(JobOptions.CHUNK_SIZE, chunkSize, 2);
         requirePositive(JobOptions.FLUSH_INTERVAL, flushInterval);
+        if (batchWait == null || batchWait.isNegative() || batchWait.compareTo(flushInterval) > 0) {
+            throw new IllegalArgumentException(JobOptions.BATCH_WAIT.key() + " must be in [0 ms, "
+                    + JobOptions.FLUSH_INTERVAL.key() + " " + flushInterval.toMillis() + " ms], got "
+                    + (batchWait == null ? null : batchWait.toMillis() + " ms"));
+        }
         if (pooling == null) {
             throw new IllegalArgumentException(JobOptions.POOLING.key() + " must be set");
         }
@@ -150,6 +159,7 @@ public record JobConfig(
                 model == null || model.isBlank() ? null : Path.of(model),
                 conf.get(JobOptions.CHUNK_SIZE),
                 conf.get(JobOptions.FLUSH_INTERVAL),
+                conf.get(JobOptions.BATCH_WAIT),
                 parsedPooling,
                 conf.get(JobOptions.TOP_K),
                 conf.get(JobOptions.PREDICTIONS),
@@ -188,9 +198,15 @@ public record JobConfig(
         return Optional.ofNullable(checkpointDir);
     }
 
+    /** How the encoder shares a forward between streams: up to chunk-size tokens, waiting at most batch-wait. */
+    public EncoderBatching encoderBatching() {
+        return new EncoderBatching(chunkSize, batchWait.toMillis());
+    }
+
     /** The same settings with another checkpoint directory (the local runners pick a temporary one). */
     public JobConfig withCheckpointDir(String dir) {
-        return new JobConfig(bootstrapServers, topics, modelDir, chunkSize, flushInterval, pooling, topK, predictions,
+        return new JobConfig(bootstrapServers, topics, modelDir, chunkSize, flushInterval, batchWait, pooling, topK,
+                predictions,
                 checkpointInterval, unalignedCheckpoints, dir, hotStateMemory, maxParallelism, onModelChange,
                 maxDocumentBytes, groupId, transactionalIdPrefix, transactionTimeout, startingOffsets, encoderThreads,
                 deliveryGuarantee);

@@ -74,6 +74,13 @@ public final class JobOptions {
             .withDescription("A stream's pending tokens go to the encoder at the latest this long after they "
                     + "arrived, even if they do not fill a chunk.");
 
+    public static final ConfigOption<Duration> BATCH_WAIT = ConfigOptions.key("batch-wait")
+            .durationType()
+            .defaultValue(Duration.ofMillis(10))
+            .withDescription("Longest a chunk waits in the encoder for chunks of other streams to share its forward "
+                    + "(rows stacked for the projections and the FFN, up to chunk-size tokens in all), at most "
+                    + "flush-interval. 0 encodes every chunk on arrival, alone. Many small streams gain the most.");
+
     public static final ConfigOption<String> POOLING = ConfigOptions.key("pooling")
             .stringType()
             .defaultValue("mean")
@@ -177,7 +184,7 @@ public final class JobOptions {
     /** Every option, for usage texts and to reject unknown keys. */
     public static final List<ConfigOption<?>> ALL = List.of(
             BOOTSTRAP_SERVERS, DOCUMENTS_TOPIC, EMBEDDINGS_TOPIC, PREDICTIONS_TOPIC, DEAD_LETTERS_TOPIC,
-            MODEL_DIR, CHUNK_SIZE, ENCODER_THREADS, FLUSH_INTERVAL, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL,
+            MODEL_DIR, CHUNK_SIZE, ENCODER_THREADS, FLUSH_INTERVAL, BATCH_WAIT, POOLING, TOP_K, PREDICTIONS, CHECKPOINT_INTERVAL,
             DELIVERY_GUARANTEE, UNALIGNED_CHECKPOINTS, CHECKPOINT_DIR, HOT_STATE_MEMORY, MAX_PARALLELISM, ON_MODEL_CHANGE,
             MAX_DOCUMENT_BYTES, GROUP_ID, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, STARTING_OFFSETS);
 

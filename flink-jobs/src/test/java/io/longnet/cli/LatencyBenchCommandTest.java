@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class LatencyBenchCommandTest {
 
     private static final Set<String> KNOWN = Set.of("rate", "duration", "documents", "streams", "parallelism",
-            "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size", "predictions");
+            "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size", "predictions", "warm-up");
 
     private static LatencyBenchCommand.Settings settings(String... argv) {
         return LatencyBenchCommand.settings(new Args("bench-latency", List.of(argv), KNOWN));
@@ -25,6 +25,8 @@ class LatencyBenchCommandTest {
         assertThat(defaults.documents()).isEqualTo(120);
         assertThat(defaults.streams()).isEqualTo(3);
         assertThat(defaults.jobOptions()).isEmpty();
+        assertThat(defaults.warmUpPerStream()).isEqualTo(3);
+        assertThat(settings("--warm-up", "0").warmUpPerStream()).isZero();
 
         assertThat(settings("--rate", "2.5", "--duration", "10").documents()).isEqualTo(25);
         assertThat(settings("--rate", "2.5", "--documents", "7").documents()).isEqualTo(7);
@@ -43,6 +45,8 @@ class LatencyBenchCommandTest {
         assertThatThrownBy(() -> settings("--rate", "0")).hasMessage("bench-latency: --rate must be positive, got 0");
         assertThatThrownBy(() -> settings("--rate", "-3")).hasMessageContaining("--rate must be positive");
         assertThatThrownBy(() -> settings("--streams", "0")).hasMessageContaining("--streams must be a positive");
+        assertThatThrownBy(() -> settings("--warm-up", "-1"))
+                .hasMessage("bench-latency: --warm-up must be documents per stream, >= 0, got \"-1\"");
     }
 
     @Test

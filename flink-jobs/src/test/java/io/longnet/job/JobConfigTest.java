@@ -41,6 +41,7 @@ class JobConfigTest {
         assertThat(cfg.topics()).isEqualTo(TopicNames.defaults());
         assertThat(cfg.chunkSize()).isEqualTo(512);
         assertThat(cfg.flushInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(cfg.batchWait()).isEqualTo(Duration.ofMillis(10));
         assertThat(cfg.pooling()).isEqualTo(Pooling.MEAN);
         assertThat(cfg.topK()).isEqualTo(5);
         assertThat(cfg.predictions()).isTrue();
@@ -139,6 +140,10 @@ class JobConfigTest {
                 .hasMessage("max-document-bytes must be >= 1, got 0");
         assertThatThrownBy(() -> JobConfig.fromMap(with("flush-interval", "0 ms")))
                 .hasMessageContaining("flush-interval must be a positive duration");
+        assertThatThrownBy(() -> JobConfig.fromMap(with("batch-wait", "501 ms")))
+                .hasMessage("batch-wait must be in [0 ms, flush-interval 500 ms], got 501 ms");
+        assertThat(JobConfig.fromMap(with("batch-wait", "0 ms")).encoderBatching())
+                .isEqualTo(new io.longnet.ops.EncoderBatching(512, 0));
         assertThatThrownBy(() -> JobConfig.fromMap(with("checkpoint-interval", "5 ms")))
                 .hasMessage("checkpoint-interval must be at least 10 ms, got 5 ms");
         assertThatThrownBy(() -> JobConfig.fromMap(with("transaction-timeout", "5 s")))

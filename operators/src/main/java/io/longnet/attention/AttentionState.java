@@ -189,6 +189,24 @@ public final class AttentionState {
         return sum;
     }
 
+    /**
+     * An upper bound of {@link #heldFloats()} once the next chunk of {@code tokens} rows has been taken in: each
+     * (branch, head) keeps at most {@code tokens} more rows (up to its segment's bound), and {@link #reserve} grows a
+     * buffer to at most twice the rows it needs, rounded up to whole panels. What the encoder reserves in memory
+     * before a forward.
+     */
+    public long heldFloatsAfter(int tokens) {
+        long sum = 0;
+        for (int i = 0; i < keys.length; i++) {
+            int capacity = values[i].length / paddedDim;
+            long needed = Math.min(maxRows[i], (long) rows[i] + tokens);
+            long after = needed <= capacity ? capacity
+                    : KeyPanels.roundUp((int) Math.min(maxRows[i], Math.max(MIN_CAPACITY, 2 * needed)));
+            sum += after * (headDim + paddedDim);
+        }
+        return sum;
+    }
+
     /** The segment of (branch, head) closed. Old rows stay in the buffers but are never read again. */
     void clear(int branch, int head) {
         rows[branch * heads + head] = 0;

@@ -5,6 +5,7 @@ import io.longnet.attention.AttentionState;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelWeights;
 import io.longnet.model.WeightLayout;
+import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -50,33 +51,34 @@ final class DecoderLayer {
     }
 
     /**
-     * x [n, E] at stream positions [first, first + n) to the layer's output [n, E], computed in place in x.
-     * Residuals and biases ride along in the row passes that read x anyway, and the out_proj and fc2 gemms
-     * accumulate into x (beta = 1).
+     * x [N, E], the rows of one or more streams stacked, to the layer's output [N, E], computed in place in x.
+     * Every step but attention is row by row, so a stream's rows come out as they would alone. Residuals and
+     * biases ride along in the row passes that read x anyway, and the out_proj and fc2 gemms accumulate into x
+     * (beta = 1).
      */
-    void forward(INDArray x, long first, AttentionState state) {
+    void forward(INDArray x, List<StreamRows> streams) {
         if (config.normalizeBefore()) {
-            forwardPreLn(x, first, state);
+            forwardPreLn(x, streams);
         } else {
-            forwardPostLn(x, first, state);
+            forwardPostLn(x, streams);
         }
     }
 
     /** x = alpha x + attention(LN1(x)); x = alpha x + ffn(LN2(x)). */
-    private void forwardPreLn(INDArray x, long first, AttentionState state) {
-        INDArray normed = x.ulike(); // [n, E]
+    private void forwardPreLn(INDArray x, List<StreamRows> streams) {
+        INDArray normed = x.ulike(); // [N, E]
         normalizeAndShift(x, selfAttnNorm, normed, selfAttention.outBias(), false);
-        selfAttention.addProjected(selfAttention.attend(normed, first, state), x);
+        selfAttention.addProjected(selfAttention.attend(normed, streams), x);
         normalizeAndShift(x, finalNorm, normed, fc2Bias, false);
         Nd4j.gemm(hidden(normed), fc2WeightT, x, false, false, 1.0, 1.0);
     }
 
     /** x = LN1(alpha x + attention(x)); x = LN2(alpha x + ffn(x)). */
-    private void forwardPostLn(INDArray x, long first, AttentionState state) {
-        INDArray heads = selfAttention.attend(x, first, state); // [n, E]
+    private void forwardPostLn(INDArray x, List<StreamRows> streams) {
+        INDArray heads = selfAttention.attend(x, streams); // [N, E]
         shift(x, selfAttention.outBias());
         selfAttention.addProjected(heads, x);
-        INDArray normed = x.ulike(); // [n, E]
+        INDArray normed = x.ulike(); // [N, E]
         normalizeAndShift(x, selfAttnNorm, normed, fc2Bias, true);
         Nd4j.gemm(hidden(normed), fc2WeightT, x, false, false, 1.0, 1.0);
         finalNorm.applyInPlace(x);

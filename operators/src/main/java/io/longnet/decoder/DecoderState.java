@@ -55,6 +55,15 @@ public final class DecoderState {
      * Bytes this state holds in memory: the k/v buffers as allocated (they grow by doubling up to the
      * segment bound), so at least {@link #keptBytes()} and at most twice that or the bound.
      */
+    /** An upper bound of {@link #heldBytes()} once a chunk of {@code tokens} tokens has been run. */
+    public long heldBytesAfter(int tokens) {
+        long sum = 0;
+        for (AttentionState s : layers) {
+            sum += s.heldFloatsAfter(tokens);
+        }
+        return 4 * sum;
+    }
+
     public long heldBytes() {
         long sum = 0;
         for (AttentionState s : layers) {

@@ -5,6 +5,11 @@ import io.longnet.attention.AttentionState;
 import io.longnet.model.ModelConfig;
 import io.longnet.model.ModelWeights;
 import io.longnet.model.WeightLayout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
@@ -13,6 +18,7 @@ import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * torchscale's LongNetDecoder on ND4J (spec section 4), stateless and thread-confined per stream via
@@ -111,20 +117,48 @@ public final class LongNetDecoder {
      * @param computeLogits false to skip the output projection (features only)
      */
     public DecoderOutput forward(int[] tokens, DecoderState state, boolean computeLogits) {
-        if (tokens.length == 0 || tokens.length > config.maxChunkTokens()) {
-            throw new IllegalArgumentException("a chunk needs 1 to " + config.maxChunkTokens()
-                    + " tokens at decoder_embed_dim " + config.embedDim() + " and decoder_ffn_embed_dim "
-                    + config.ffnDim() + ", got " + tokens.length);
+        INDArray features = forward(List.of(new Part(tokens, state))).get(0); // [n, E]
+        return new DecoderOutput(features, computeLogits ? logits(features) : null);
+    }
+
+    /** One stream's chunk in a batch: its tokens [n], to run at {@code state}'s position. */
+    public record Part(int[] tokens, DecoderState state) {
+    }
+
+    /**
+     * Runs several streams' chunks in one pass and advances each stream's state by its chunk: their rows are
+     * stacked [N, E] for the embedding, the norms, the projections and the FFN (one gemm each instead of one per
+     * stream), and each stream attends over its own rows and kept rows only. Every step but attention works row
+     * by row, so each stream's features are those it gets alone (up to the gemm's summation order).
+     *
+     * @param parts the streams' chunks, each stream at most once; N tokens in all, at most
+     *     {@link ModelConfig#maxChunkTokens()}
+     * @return each part's features [n, E], in the order of {@code parts}
+     */
+    public List<INDArray> forward(List<Part> parts) {
+        int total = checkBatch(parts);
+        int[] stacked = new int[total]; // [N]
+        List<List<StreamRows>> perLayer = new ArrayList<>(layers.length);
+        for (int i = 0; i < layers.length; i++) {
+            perLayer.add(new ArrayList<>(parts.size()));
         }
-        long first = state.position();
-        INDArray features; // [n, E]
+        int offset = 0;
+        for (Part part : parts) {
+            int n = part.tokens().length;
+            System.arraycopy(part.tokens(), 0, stacked, offset, n);
+            for (int i = 0; i < layers.length; i++) {
+                perLayer.get(i).add(new StreamRows(offset, n, part.state().position(), part.state().layer(i)));
+            }
+            offset += n;
+        }
+        INDArray features; // [N, E]
         try (MemoryWorkspace chunk = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE,
                 CHUNK_WORKSPACE_ID)) {
-            INDArray x = embed(tokens); // [n, E]
+            INDArray x = embed(stacked); // [N, E]
             for (int i = 0; i < layers.length; i++) {
                 try (MemoryWorkspace layer = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE,
                         LAYER_WORKSPACE_ID)) {
-                    layers[i].forward(x, first, state.layer(i)); // in place in x, which lives in the chunk's
+                    layers[i].forward(x, perLayer.get(i)); // in place in x, which lives in the chunk's
                 }
             }
             if (finalNorm != null) {
@@ -132,8 +166,53 @@ public final class LongNetDecoder {
             }
             features = x.detach();
         }
-        state.advance(tokens.length);
-        return new DecoderOutput(features, computeLogits ? logits(features) : null);
+        for (Part part : parts) {
+            part.state().advance(part.tokens().length);
+        }
+        return split(features, parts);
+    }
+
+    /** The batch's total tokens, after checking each part's and the total's size and that no state repeats. */
+    private int checkBatch(List<Part> parts) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("a batch needs at least one stream's chunk");
+        }
+        int max = config.maxChunkTokens();
+        long total = 0;
+        Set<DecoderState> states = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Part part : parts) {
+            int n = part.tokens().length;
+            if (n == 0 || n > max) {
+                throw new IllegalArgumentException("a chunk needs 1 to " + max + " tokens at decoder_embed_dim "
+                        + config.embedDim() + " and decoder_ffn_embed_dim " + config.ffnDim() + ", got " + n);
+            }
+            if (!states.add(part.state())) {
+                throw new IllegalArgumentException("a batch holds at most one chunk per stream: one state appears "
+                        + "twice");
+            }
+            total += n;
+        }
+        if (total > max) {
+            throw new IllegalArgumentException("a batch needs at most " + max + " tokens in all at decoder_embed_dim "
+                    + config.embedDim() + " and decoder_ffn_embed_dim " + config.ffnDim() + ", got " + total
+                    + " in " + parts.size() + " chunks");
+        }
+        return (int) total;
+    }
+
+    /** Each part's rows of the batch's features [N, E], as arrays of their own. */
+    private static List<INDArray> split(INDArray features, List<Part> parts) {
+        if (parts.size() == 1) {
+            return List.of(features);
+        }
+        List<INDArray> out = new ArrayList<>(parts.size());
+        long offset = 0;
+        for (Part part : parts) {
+            int n = part.tokens().length;
+            out.add(features.get(NDArrayIndex.interval(offset, offset + n), NDArrayIndex.all()).dup('c'));
+            offset += n;
+        }
+        return out;
     }
 
     /**

@@ -5,6 +5,8 @@ import io.longnet.attention.AttentionState;
 import io.longnet.attention.DilatedAttention;
 import io.longnet.attention.XPos;
 import io.longnet.model.ModelConfig;
+import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.function.Function;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -61,7 +63,7 @@ public final class SelfAttention {
      * state takes in this chunk's kept rows.
      */
     public INDArray forward(INDArray x, long first, AttentionState state) {
-        INDArray heads = attend(x, first, state); // [n, E]
+        INDArray heads = attend(x, List.of(new StreamRows(0, (int) x.rows(), first, state))); // [n, E]
         INDArray out = heads.ulike(); // [n, E]
         fillRows(out, outBias);
         addProjected(heads, out);
@@ -69,16 +71,30 @@ public final class SelfAttention {
     }
 
     /**
-     * The attention heads of x [n, E] at stream positions [first, first + n): [n, E], after sub-LN, before
-     * out_proj. The state takes in this chunk's kept rows.
+     * The attention heads of x [N, E], rows of several streams stacked: [N, E], after sub-LN, before out_proj. The
+     * projections run over all rows at once; each stream attends over its own rows and kept rows, and its state
+     * takes in its rows.
      */
-    INDArray attend(INDArray x, long first, AttentionState state) {
+    INDArray attend(INDArray x, List<StreamRows> streams) {
         int n = (int) x.rows();
-        INDArray qkv = Nd4j.createUninitialized(DataType.FLOAT, n, 3L * embedDim); // [n, 3E]
+        INDArray qkv = Nd4j.createUninitialized(DataType.FLOAT, n, 3L * embedDim); // [N, 3E]
         fillRows(qkv, qkvBias); // the gemm adds x W^T to the bias rows (beta = 1): no pass of its own for the bias
         Nd4j.gemm(x, qkvWeightT, qkv, false, false, 1.0, 1.0);
-        INDArray heads = Arrays2.matrix(attention.attend(Arrays2.view(qkv), n, first, state), n, embedDim);
-        java.lang.ref.Reference.reachabilityFence(qkv); // the view does not keep the native memory alive
+        FloatBuffer all = Arrays2.view(qkv); // [N * 3E]
+        INDArray heads;
+        if (streams.size() == 1) {
+            StreamRows only = streams.get(0);
+            heads = Arrays2.matrix(attention.attend(all, n, only.first(), only.state()), n, embedDim);
+        } else {
+            float[] stacked = new float[n * embedDim]; // [N, E]
+            for (StreamRows s : streams) {
+                float[] own = attention.attend(all.slice(s.offset() * 3 * embedDim, s.count() * 3 * embedDim),
+                        s.count(), s.first(), s.state()); // [count, E]
+                System.arraycopy(own, 0, stacked, s.offset() * embedDim, own.length);
+            }
+            heads = Arrays2.matrix(stacked, n, embedDim);
+        }
+        java.lang.ref.Reference.reachabilityFence(qkv); // the views do not keep the native memory alive
         if (innerNorm != null) {
             innerNorm.applyInPlace(heads);
         }

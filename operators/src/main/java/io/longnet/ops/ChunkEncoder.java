@@ -1,6 +1,6 @@
 package io.longnet.ops;
 
-import io.longnet.decoder.DecoderOutput;
+import io.longnet.attention.Arrays2;
 import io.longnet.decoder.DecoderState;
 import io.longnet.decoder.LongNetDecoder;
 import io.longnet.decoder.StreamingDecoder;
@@ -14,9 +14,12 @@ import io.longnet.text.CorpusTokenizer;
 import io.longnet.text.DocSpan;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -151,8 +154,81 @@ public final class ChunkEncoder {
                 current = encodeByDocument(stream, state, rest, offset, out);
             }
         }
+        return encoded(stream, chunk, out, current);
+    }
+
+    private Encoded encoded(String stream, Chunk chunk, Output out, EncoderStream current) {
         return new Encoded(new EncodedChunk(stream, chunk.firstPosition(), chunk.length(), embedDim, out.features,
                 out.nll, chunk.spans(), out.topNext, modelFingerprint, out.failures), current);
+    }
+
+    /** One stream's chunk for {@link #encode(List)}. */
+    public record Input(String stream, EncoderStream state, Chunk chunk) {
+    }
+
+    /**
+     * Encodes the chunks of several streams in one pass of the decoder ({@link LongNetDecoder#forward(List)}: rows
+     * stacked for the projections and the FFN, attention per stream) and scores them with one output projection;
+     * each stream gets what {@link #encode(String, EncoderStream, Chunk)} gives it alone, up to the gemms'
+     * summation order. When anything in the pass fails, every stream is rolled back to its chunk's start and
+     * encoded alone, so failures are isolated exactly as there.
+     *
+     * @param inputs at most one chunk per stream, their tokens in all at most the model's maxChunkTokens; with
+     *     predictions the logits buffer takes the sum of their {@link #logitsRows}
+     * @return the inputs' results, in their order
+     */
+    public List<Encoded> encode(List<Input> inputs) {
+        requireDistinctStreams(inputs);
+        if (inputs.size() == 1) {
+            Input only = inputs.get(0);
+            return List.of(encode(only.stream(), only.state(), only.chunk()));
+        }
+        List<Output> outs = new ArrayList<>(inputs.size());
+        List<Pass> passes = new ArrayList<>(inputs.size());
+        List<StreamingDecoder.Mark> marks = new ArrayList<>(inputs.size());
+        for (Input in : inputs) {
+            Output out = new Output(in.chunk().length());
+            outs.add(out);
+            long from = resumeAt(in.stream(), in.state(), in.chunk());
+            if (from < in.chunk().endPosition()) {
+                Chunk rest = suffix(in.chunk(), from);
+                marks.add(in.state().decoder().mark(rest.length()));
+                passes.add(new Pass(in.stream(), in.state(), rest, (int) (from - in.chunk().firstPosition()), out));
+            }
+        }
+        try {
+            if (!passes.isEmpty()) {
+                run(passes);
+            }
+        } catch (RuntimeException e) {
+            LOG.info("A batch of {} streams' chunks failed ({}); encoding each stream's chunk alone", passes.size(),
+                    e.getMessage());
+            for (int i = 0; i < passes.size(); i++) {
+                passes.get(i).state().decoder().rollBack(marks.get(i));
+            }
+            List<Encoded> alone = new ArrayList<>(inputs.size());
+            for (Input in : inputs) {
+                alone.add(encode(in.stream(), in.state(), in.chunk()));
+            }
+            return alone;
+        }
+        List<Encoded> encoded = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            Input in = inputs.get(i);
+            encoded.add(encoded(in.stream(), in.chunk(), outs.get(i), in.state()));
+        }
+        return encoded;
+    }
+
+    private static void requireDistinctStreams(List<Input> inputs) {
+        Set<EncoderStream> states = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<String> names = new HashSet<>();
+        for (Input in : inputs) {
+            if (!states.add(in.state()) || !names.add(in.stream())) {
+                throw new IllegalArgumentException("a batch holds at most one chunk per stream, got two of stream '"
+                        + in.stream() + "'");
+            }
+        }
     }
 
     /** What the document heads get of a chunk, filled part by part; rows of failed or skipped documents stay 0. */
@@ -199,19 +275,95 @@ public final class ChunkEncoder {
 
     /** Runs {@code part} on {@code state} and writes its outputs at row {@code offset}; throws when it fails. */
     private void encodeInto(String stream, EncoderStream state, Chunk part, int offset, Output out) {
-        int n = part.length();
-        float[] previousRow = state.lastFeaturesRef(); // [E] or null
-        DecoderOutput decoded = state.decoder().accept(part.tokens(), false);
-        float[] features = decoded.featuresRowMajor(); // [n, E]
-        requireFinite(stream, part, features);
-        if (predictions) {
-            int s = previousRow == null ? 0 : 1;
-            LogitsScorer.Scores scores = score(previousRow, decoded.features(), part);
-            System.arraycopy(chunkNll(scores.nll(), n, s), 0, out.nll, offset, n);
-            out.topNext.addAll(topNext(scores, part, s));
+        run(List.of(new Pass(stream, state, part, offset, out)));
+    }
+
+    /**
+     * One stream's rows in a pass of the decoder: {@code part} runs on {@code state}, and its outputs go to
+     * {@code out} from row {@code offset}.
+     */
+    private record Pass(String stream, EncoderStream state, Chunk part, int offset, Output out) {
+    }
+
+    /**
+     * Runs the passes' parts in one forward and scores them in one output projection; throws when anything fails,
+     * before any output is written or any stream's last feature row changes (their decoders have advanced: the
+     * caller rolls them back).
+     */
+    private void run(List<Pass> passes) {
+        List<LongNetDecoder.Part> parts = new ArrayList<>(passes.size());
+        for (Pass pass : passes) {
+            parts.add(new LongNetDecoder.Part(pass.part().tokens(), pass.state().decoder().state()));
         }
-        System.arraycopy(features, 0, out.features, offset * embedDim, n * embedDim);
-        state.setLastFeatures(Arrays.copyOfRange(features, (n - 1) * embedDim, n * embedDim));
+        List<INDArray> decoded = decoder.forward(parts); // each [n, E]
+        List<float[]> features = new ArrayList<>(passes.size()); // each [n * E]
+        for (int i = 0; i < passes.size(); i++) {
+            float[] rows = Arrays2.rowMajor(decoded.get(i));
+            requireFinite(passes.get(i).stream(), passes.get(i).part(), rows);
+            features.add(rows);
+        }
+        List<Scored> scored = predictions ? score(passes, features) : null;
+        for (int i = 0; i < passes.size(); i++) {
+            Pass pass = passes.get(i);
+            int n = pass.part().length();
+            if (scored != null) {
+                System.arraycopy(scored.get(i).nll(), 0, pass.out().nll, pass.offset(), n);
+                pass.out().topNext.addAll(scored.get(i).topNext());
+            }
+            float[] rows = features.get(i);
+            System.arraycopy(rows, 0, pass.out().features, pass.offset() * embedDim, n * embedDim);
+            pass.state().setLastFeatures(Arrays.copyOfRange(rows, (n - 1) * embedDim, n * embedDim));
+        }
+    }
+
+    /** A pass's scores: NLL of its part's tokens [n], and the top next tokens of the documents ending in it. */
+    private record Scored(double[] nll, List<DocTopNext> topNext) {
+    }
+
+    /**
+     * Scores every pass with one output projection over the stacked logits rows: per pass {@code [previous last
+     * row; rows 0..n-1]} (s = 1) or {@code rows 0..n-1} (s = 0, at position 0), M rows in all.
+     */
+    private List<Scored> score(List<Pass> passes, List<float[]> features) {
+        int[] base = new int[passes.size()]; // first logits row of each pass
+        int rowCount = 0;
+        long reserved = 0; // rows with and without a previous row share one buffer: n + 1 per pass
+        for (int i = 0; i < passes.size(); i++) {
+            base[i] = rowCount;
+            rowCount += passes.get(i).part().length() + (passes.get(i).state().lastFeaturesRef() == null ? 0 : 1);
+            reserved += logitsRows(passes.get(i).part().length());
+        }
+        float[] rows = new float[rowCount * embedDim]; // [M, E]
+        int[] next = new int[rowCount];                // [M]
+        List<Integer> topKRows = new ArrayList<>();
+        for (int i = 0; i < passes.size(); i++) {
+            Chunk part = passes.get(i).part();
+            float[] previousRow = passes.get(i).state().lastFeaturesRef(); // [E] or null
+            int s = previousRow == null ? 0 : 1;
+            if (s == 1) {
+                System.arraycopy(previousRow, 0, rows, base[i] * embedDim, embedDim);
+            }
+            System.arraycopy(features.get(i), 0, rows, (base[i] + s) * embedDim, part.length() * embedDim);
+            int[] tokens = part.tokens(); // [n]
+            for (int r = 0; r < part.length() + s; r++) {
+                int t = r + 1 - s;
+                next[base[i] + r] = t < tokens.length ? tokens[t] : LogitsScorer.NO_TARGET;
+            }
+            for (int r : topKRows(part, s)) {
+                topKRows.add(base[i] + r);
+            }
+        }
+        decoder.reserveLogits(Math.toIntExact(reserved));
+        INDArray logits = decoder.logits(Arrays2.matrix(rows, rowCount, embedDim)); // [M, V], consumed below
+        LogitsScorer.Scores scores = LogitsScorer.score(logits, next,
+                topKRows.stream().mapToInt(Integer::intValue).toArray(), topK);
+        List<Scored> scored = new ArrayList<>(passes.size());
+        for (int i = 0; i < passes.size(); i++) {
+            Chunk part = passes.get(i).part();
+            int s = passes.get(i).state().lastFeaturesRef() == null ? 0 : 1;
+            scored.add(new Scored(chunkNll(scores.nll(), base[i], part.length(), s), topNext(scores, part, base[i], s)));
+        }
+        return scored;
     }
 
     private void requireFinite(String stream, Chunk chunk, float[] features) {
@@ -297,26 +449,12 @@ public final class ChunkEncoder {
     }
 
     /**
-     * The logits rows the encoder reserves for chunks of up to {@code chunkTokens} tokens: one more, for the
-     * previous chunk's last row, so that chunks with and without it share one buffer ({@link LogitsBuffer}).
+     * The logits rows the encoder reserves for a chunk of {@code chunkTokens} tokens: one more, for the previous
+     * chunk's last row, so that chunks with and without it share one buffer ({@link LogitsBuffer}); a batch of
+     * chunks reserves the sum of theirs.
      */
     public static long logitsRows(int chunkTokens) {
         return chunkTokens + 1L;
-    }
-
-    private LogitsScorer.Scores score(float[] previousRow, INDArray features, Chunk chunk) {
-        int s = previousRow == null ? 0 : 1;
-        INDArray rows = s == 0 ? features // [m, E]
-                : Nd4j.vstack(Nd4j.create(previousRow, new long[] {1, embedDim}, 'c'), features);
-        decoder.reserveLogits(Math.toIntExact(logitsRows(chunk.length())));
-        INDArray logits = decoder.logits(rows); // [m, V], consumed by the scorer
-        int[] tokens = chunk.tokens(); // [n]
-        int[] next = new int[chunk.length() + s]; // [m]
-        for (int r = 0; r < next.length; r++) {
-            int i = r + 1 - s;
-            next[r] = i < tokens.length ? tokens[i] : LogitsScorer.NO_TARGET;
-        }
-        return LogitsScorer.score(logits, next, topKRows(chunk, s), topK);
     }
 
     /** Logits rows of the last tokens of the documents that end in this chunk. */
@@ -328,23 +466,25 @@ public final class ChunkEncoder {
                 .mapToInt(span -> span.offsetInChunk() + span.countInChunk() - 1 + s).toArray();
     }
 
-    /** nll[i] of chunk token i comes from logits row i - 1 + s; NaN for stream position 0. */
-    private static double[] chunkNll(double[] rowNll, int n, int s) {
+    /** nll[i] of chunk token i comes from logits row base + i - 1 + s; NaN for stream position 0. */
+    private static double[] chunkNll(double[] rowNll, int base, int n, int s) {
         double[] nll = new double[n]; // [n]
         for (int i = 0; i < n; i++) {
-            nll[i] = i - 1 + s < 0 ? Double.NaN : rowNll[i - 1 + s];
+            nll[i] = i - 1 + s < 0 ? Double.NaN : rowNll[base + i - 1 + s];
         }
         return nll;
     }
 
-    private List<DocTopNext> topNext(LogitsScorer.Scores scores, Chunk chunk, int s) {
+    /** The top next tokens of the documents ending in {@code chunk}, whose logits rows start at {@code base}. */
+    private List<DocTopNext> topNext(LogitsScorer.Scores scores, Chunk chunk, int base, int s) {
         List<DocTopNext> topNext = new ArrayList<>();
         if (topK == 0) {
             return topNext;
         }
         for (DocSpan span : chunk.spans()) {
             if (span.docEndsHere()) {
-                io.longnet.heads.TopToken[] top = scores.topK().get(span.offsetInChunk() + span.countInChunk() - 1 + s);
+                io.longnet.heads.TopToken[] top = scores.topK().get(base + span.offsetInChunk() + span.countInChunk()
+                        - 1 + s);
                 List<TopToken> named = new ArrayList<>(top.length);
                 for (io.longnet.heads.TopToken t : top) {
                     named.add(new TopToken(t.tokenId(), tokenizer.decode(t.tokenId()), t.probability()));

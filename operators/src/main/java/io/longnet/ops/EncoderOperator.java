@@ -12,6 +12,8 @@ import io.longnet.state.StreamMeta;
 import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -35,7 +37,9 @@ import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,9 +53,17 @@ import org.slf4j.LoggerFactory;
  * advanced since its last write: before each checkpoint barrier, or when it is evicted from memory. Only
  * rows appended since the previous write reach RocksDB; a closed segment's map is cleared.
  *
+ * <p>Batches: chunks of several streams that arrive close together are encoded in one forward ({@link
+ * EncoderBatching}: up to the chunk size in tokens, waiting at most its wait after the first). Before a checkpoint
+ * barrier, a watermark or the end of the input, the waiting chunks are encoded and emitted, so a checkpoint never
+ * holds one: the state format is unchanged.
+ *
  * <p>Memory: the streams' decoders are held in {@link HotStreams}, at most {@code hotStateBytes} of k/v
  * buffers (JVM heap); beyond that the least recently used streams are written back and dropped, and rebuilt from
- * RocksDB on their next chunk. The hot copies are derived data: after a restore they are rebuilt lazily.
+ * RocksDB on their next chunk. Room is made before a batch's streams load and grow: for each, what its buffers may
+ * grow to in this forward ({@link EncoderStream#heldBytesAfter}), a stream not in memory counted at its bound
+ * while it loads; a batch whose streams would not fit is encoded in several forwards. The hot copies are derived
+ * data: after a restore they are rebuilt lazily.
  *
  * <p>Operator state {@code encoder-model} records the model fingerprint, so that a restore with another
  * model fails at start, naming both, instead of mixing two models' rows in one stream; with
@@ -62,7 +74,8 @@ import org.slf4j.LoggerFactory;
  * <p>Metrics: meter {@code tokensPerSecond}; gauge {@code position} per stream (group {@code stream}, the first
  * {@link #STREAM_METRICS_LIMIT} streams of a subtask); counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
  * {@code hotStreamReloads}, {@code chunksFailed} (chunks in which a document failed); gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
- * (their buffers as allocated), {@code hotStreams}; histogram {@code chunkLatencyMillis}.
+ * (their buffers as allocated), {@code hotStreams}; histograms {@code chunkLatencyMillis} (the time of the forward
+ * that encoded the chunk) and {@code chunksPerBatch}.
  */
 public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         implements OneInputStreamOperator<StreamChunk, EncodedChunk> {
@@ -80,6 +93,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private final long hotStateBytes;
     private final ModelChange onModelChange;
     private final EncoderThreads threads;
+    private final EncoderBatching batching;
 
     private transient ChunkEncoder encoder;
     private transient ValueState<byte[]> streamMeta;          // StreamMeta.toBytes()
@@ -103,6 +117,15 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient volatile long peakHeldBytes; // most held at once, measured right after each chunk's encode
     private transient volatile int hotCount;
     private transient Map<String, Long> positions; // stream -> position, read by metric reporters
+    private transient Histogram chunksPerBatch;
+    private transient List<Pending> pending;       // the batch waiting to be encoded, in arrival order
+    private transient Set<String> pendingStreams;  // their streams
+    private transient long pendingRows;            // the logits rows they reserve (EncoderBatching)
+    private transient long batchGeneration;        // counts batches, so that a timer of an encoded batch does nothing
+
+    /** A chunk waiting in the batch, with its record's timestamp (the record itself may be reused upstream). */
+    private record Pending(StreamChunk chunk, boolean hasTimestamp, long timestamp) {
+    }
 
     /** As {@link #EncoderOperator(String, int, boolean, long)} with {@link #DEFAULT_HOT_STATE_BYTES}. */
     public EncoderOperator(String modelDir, int topK, boolean predictions) {
@@ -117,15 +140,16 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
      *     ({@link #oneStreamBytes})
      */
     public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes) {
-        this(modelDir, topK, predictions, hotStateBytes, ModelChange.FAIL, EncoderThreads.perSlotShare());
+        this(modelDir, topK, predictions, hotStateBytes, ModelChange.FAIL, EncoderThreads.perSlotShare(),
+                EncoderBatching.OFF);
     }
 
     /**
-     * As {@link #EncoderOperator(String, int, boolean, long)}, with what a restore by another model does and
-     * the threads of the encoder's arithmetic.
+     * As {@link #EncoderOperator(String, int, boolean, long)}, with what a restore by another model does, the
+     * threads of the encoder's arithmetic, and how chunks of several streams share a forward.
      */
     public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes,
-            ModelChange onModelChange, EncoderThreads threads) {
+            ModelChange onModelChange, EncoderThreads threads, EncoderBatching batching) {
         if (modelDir == null || modelDir.isBlank()) {
             throw new IllegalArgumentException("model directory must be set, got '" + modelDir + "'");
         }
@@ -141,6 +165,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         this.hotStateBytes = hotStateBytes;
         this.onModelChange = onModelChange;
         this.threads = threads;
+        this.batching = batching;
     }
 
     /**
@@ -210,6 +235,9 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         reloads = getMetricGroup().counter("hotStreamReloads");
         chunksFailed = getMetricGroup().counter("chunksFailed");
         chunkLatencyMillis = getMetricGroup().histogram("chunkLatencyMillis", new DescriptiveStatisticsHistogram(1024));
+        chunksPerBatch = getMetricGroup().histogram("chunksPerBatch", new DescriptiveStatisticsHistogram(1024));
+        pending = new ArrayList<>();
+        pendingStreams = new HashSet<>();
         getMetricGroup().meter("tokensPerSecond", new MeterView(tokensEncoded));
         positions = new ConcurrentHashMap<>();
         getMetricGroup().gauge("kvStateBytes", () -> kvStateBytes);
@@ -327,31 +355,129 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             throw new IllegalStateException("encoder must be keyed by stream: chunk of stream '" + stream
                     + "' arrived under key '" + getCurrentKey() + "'");
         }
-        makeRoom(stream);
-        EncoderStream state = hotStream(stream);
-        long keptBefore = state.stateBytes();
+        int tokens = in.chunk().length();
+        if (!pending.isEmpty() && (pendingStreams.contains(stream) || !batching.fits(pendingRows, tokens))) {
+            encodeBatch();
+        }
+        pending.add(new Pending(in, element.hasTimestamp(), element.getTimestamp()));
+        pendingStreams.add(stream);
+        pendingRows += ChunkEncoder.logitsRows(tokens);
+        if (batching.waitMillis() == 0 || !batching.fits(pendingRows, 1)) {
+            encodeBatch();
+        } else if (pending.size() == 1) {
+            long batch = batchGeneration;
+            ProcessingTimeService time = getProcessingTimeService();
+            time.registerTimer(time.getCurrentProcessingTime() + batching.waitMillis(), now -> {
+                if (batch == batchGeneration) {
+                    encodeBatch();
+                }
+            });
+        }
+    }
+
+    /** The waiting chunks go out before a watermark passes them (the job has none but the final one). */
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        encodeBatch();
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        encodeBatch();
+        super.finish();
+    }
+
+    /** Encodes the waiting chunks: as many streams per forward as the hot-state memory allows. */
+    private void encodeBatch() throws Exception {
+        if (pending == null || pending.isEmpty()) { // null: finished after a failed start, before open
+            return;
+        }
+        List<Pending> batch = pending;
+        pending = new ArrayList<>();
+        pendingStreams.clear();
+        pendingRows = 0;
+        batchGeneration++;
+        Object key = getCurrentKey();
+        for (int from = 0; from < batch.size(); ) {
+            from = encodeFitting(batch, from);
+        }
+        if (key != null) {
+            setCurrentKey(key);
+        }
+    }
+
+    /**
+     * Loads the streams of {@code batch[from, to)}, as many as fit in the hot-state memory at what they may grow to
+     * in this forward (at least one), encodes them in one forward and emits their chunks; returns {@code to}.
+     */
+    private int encodeFitting(List<Pending> batch, int from) throws Exception {
+        List<String> members = new ArrayList<>();
+        List<ChunkEncoder.Input> inputs = new ArrayList<>();
+        long reserved = 0; // what the members may hold after this forward
+        int to = from;
+        while (to < batch.size()) {
+            StreamChunk in = batch.get(to).chunk();
+            if (hot.get(in.stream()) == null) {
+                if (to > from && reserved + oneStreamBytes > hotStateBytes) {
+                    break;
+                }
+                members.add(in.stream());
+                makeRoom(members, reserved + oneStreamBytes); // room to load it at its bound
+            } else {
+                members.add(in.stream());
+            }
+            setCurrentKey(in.stream());
+            EncoderStream state = hotStream(in.stream());
+            long after = state.heldBytesAfter(in.chunk().length(), encoder.embedDim());
+            if (to > from && reserved + after > hotStateBytes) {
+                members.remove(members.size() - 1);
+                break;
+            }
+            reserved += after;
+            inputs.add(new ChunkEncoder.Input(in.stream(), state, in.chunk()));
+            to++;
+        }
+        makeRoom(members, reserved);
+        encodeAndEmit(batch.subList(from, to), inputs);
+        return to;
+    }
+
+    private void encodeAndEmit(List<Pending> chunks, List<ChunkEncoder.Input> inputs) {
+        long[] keptBefore = new long[inputs.size()];
+        for (int i = 0; i < inputs.size(); i++) {
+            keptBefore[i] = inputs.get(i).state().stateBytes();
+        }
         long start = System.nanoTime();
-        ChunkEncoder.Encoded encoded;
+        List<ChunkEncoder.Encoded> encoded;
         try {
-            encoded = encoder.encode(stream, state, in.chunk());
+            encoded = encoder.encode(inputs);
         } catch (StreamStateLost e) {
             throw new SuppressRestartsException(e);
         }
-        if (encoded.stream() != state) {
-            hot.put(stream, encoded.stream()); // the context restarted after a failed document
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        chunksPerBatch.update(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            ChunkEncoder.Input in = inputs.get(i);
+            ChunkEncoder.Encoded out = encoded.get(i);
+            if (out.stream() != in.state()) {
+                hot.put(in.stream(), out.stream()); // the context restarted after a failed document
+            }
+            if (!out.chunk().failures().isEmpty()) {
+                chunksFailed.inc();
+            }
+            chunkLatencyMillis.update(millis);
+            kvStateBytes += out.stream().stateBytes() - keptBefore[i];
+            hot.resized(in.stream());
+            tokensEncoded.inc(in.chunk().length());
+            trackPosition(in.stream(), out.stream().position());
+            Pending p = chunks.get(i);
+            output.collect(p.hasTimestamp() ? new StreamRecord<>(out.chunk(), p.timestamp())
+                    : new StreamRecord<>(out.chunk()));
         }
-        if (!encoded.chunk().failures().isEmpty()) {
-            chunksFailed.inc();
-        }
-        chunkLatencyMillis.update((System.nanoTime() - start) / 1_000_000);
-        kvStateBytes += encoded.stream().stateBytes() - keptBefore;
-        hot.resized(stream);
         peakHeldBytes = Math.max(peakHeldBytes, hot.bytes());
         heldBytes = hot.bytes();
         hotCount = hot.size();
-        tokensEncoded.inc(in.chunk().length());
-        trackPosition(stream, encoded.stream().position());
-        output.collect(element.replace(encoded.chunk()));
     }
 
     /**
@@ -394,17 +520,17 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     }
 
     /**
-     * Writes back and drops the least recently used other streams until they fit in the memory limit beside this
-     * stream at its bound: before it is reloaded and encoded, so that the limit holds while it grows.
+     * Writes back and drops the least recently used streams other than {@code members} until the rest fit in the
+     * memory limit beside {@code members} grown to {@code membersAtMost} bytes: before they are loaded and
+     * encoded, so that the limit holds while they grow.
      */
-    private void makeRoom(String currentKey) throws Exception {
-        int dropped = hot.makeRoom(currentKey, oneStreamBytes, (stream, state) -> {
+    private void makeRoom(List<String> members, long membersAtMost) throws Exception {
+        int dropped = hot.makeRoom(members, membersAtMost, (stream, state) -> {
             setCurrentKey(stream);
             writeIfDirty(state);
             kvStateBytes -= state.stateBytes();
         });
         if (dropped > 0) {
-            setCurrentKey(currentKey);
             evictions.inc(dropped);
         }
     }
@@ -412,6 +538,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
+        encodeBatch(); // its outputs go before the barrier: no chunk is in flight in a checkpoint
         writeDirty();
     }
 
@@ -419,6 +546,10 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
+        if (!pending.isEmpty()) {
+            throw new IllegalStateException("the encoder holds " + pending.size() + " chunks not yet encoded at a "
+                    + "snapshot: prepareSnapshotPreBarrier must run first");
+        }
         writeDirty();
         encoderModel.update(List.of(encoder.modelFingerprint()));
         encoderBranches.update(List.of(encoder.branches()));

@@ -44,6 +44,14 @@ public final class EncoderStream {
         return decoder.state().heldBytes() + (lastFeatures == null ? 0 : (long) Float.BYTES * lastFeatures.length);
     }
 
+    /**
+     * An upper bound of {@link #heldBytes()} once a chunk of {@code tokens} tokens has been encoded (its last feature
+     * row included); at most {@link EncoderOperator#oneStreamBytes}.
+     */
+    public long heldBytesAfter(int tokens, int embedDim) {
+        return decoder.state().heldBytesAfter(tokens) + (long) Float.BYTES * embedDim;
+    }
+
     StreamingDecoder decoder() {
         return decoder;
     }

@@ -1,5 +1,6 @@
 package io.longnet.state;
 
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -69,19 +70,22 @@ public final class HotStreams<V> {
     }
 
     /**
-     * Drops least recently used entries other than {@code keep} until they fit in the limit beside
-     * {@code keep} grown to {@code keepAtMost} bytes (held or not), handing each to {@code evictor} first.
-     * Returns how many were dropped. Called before {@code keep} is loaded or grows, so that the limit holds
-     * at every moment, not only after the fact; the caller checks at start that {@code keepAtMost} fits.
+     * Drops least recently used entries other than those of {@code keep} until they fit in the limit beside
+     * {@code keep}'s grown to {@code keepAtMost} bytes in all (held or not), handing each to {@code evictor} first.
+     * Returns how many were dropped. Called before {@code keep}'s are loaded or grow, so that the limit holds at every
+     * moment, not only after the fact; the caller makes sure that {@code keepAtMost} fits.
      */
-    public int makeRoom(String keep, long keepAtMost, Evictor<V> evictor) throws Exception {
-        Entry<V> kept = entries.get(keep);
-        long others = bytes - (kept == null ? 0 : kept.bytes);
+    public int makeRoom(Collection<String> keep, long keepAtMost, Evictor<V> evictor) throws Exception {
+        long others = bytes;
+        for (String stream : keep) {
+            Entry<V> kept = entries.get(stream);
+            others -= kept == null ? 0 : kept.bytes;
+        }
         int dropped = 0;
         Iterator<Map.Entry<String, Entry<V>>> eldest = entries.entrySet().iterator();
         while (others + keepAtMost > limitBytes && eldest.hasNext()) {
             Map.Entry<String, Entry<V>> e = eldest.next();
-            if (e.getKey().equals(keep)) {
+            if (keep.contains(e.getKey())) {
                 continue;
             }
             evictor.evict(e.getKey(), e.getValue().value);

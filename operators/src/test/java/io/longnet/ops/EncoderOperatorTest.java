@@ -211,7 +211,7 @@ class EncoderOperatorTest {
         List<EncodedChunk> out;
         try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h = harness(new EncoderOperator(otherDir.toString(),
                 TOP_K, true, EncoderOperator.DEFAULT_HOT_STATE_BYTES, ModelChange.RESTART_STREAMS,
-                io.longnet.compute.EncoderThreads.perSlotShare())).restore(snapshot)) {
+                io.longnet.compute.EncoderThreads.perSlotShare(), EncoderBatching.OFF)).restore(snapshot)) {
             for (StreamChunk c : streamA.subList(2, streamA.size())) {
                 h.process(c);
             }

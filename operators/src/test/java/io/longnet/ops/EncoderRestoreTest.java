@@ -52,7 +52,7 @@ class EncoderRestoreTest {
 
     private static EncoderOperator encoder(ModelDirectory model, ModelChange onModelChange) {
         return new EncoderOperator(model.dir().toString(), TOP_K, true, EncoderOperator.DEFAULT_HOT_STATE_BYTES,
-                onModelChange, EncoderThreads.perSlotShare());
+                onModelChange, EncoderThreads.perSlotShare(), EncoderBatching.OFF);
     }
 
     private static OpsTestSupport.Harness<StreamChunk, EncodedChunk> harness(EncoderOperator operator)

@@ -27,17 +27,34 @@ class HotStreamsTest {
         hot.put("b", new Sized(40));
         hot.get("a"); // b is now the least recently used
         List<String> evicted = new ArrayList<>();
-        assertThat(hot.makeRoom("c", 30, (stream, v) -> evicted.add(stream))).as("c not held: 80 + 30 > 100")
+        assertThat(hot.makeRoom(List.of("c"), 30, (stream, v) -> evicted.add(stream))).as("c not held: 80 + 30 > 100")
                 .isEqualTo(1);
         assertThat(evicted).containsExactly("b");
         assertThat(hot.bytes()).isEqualTo(40);
         hot.put("c", new Sized(10));
-        assertThat(hot.makeRoom("c", 60, (stream, v) -> evicted.add(stream))).as("40 + 60 fit").isZero();
-        assertThat(hot.makeRoom("c", 61, (stream, v) -> evicted.add(stream))).isEqualTo(1);
+        assertThat(hot.makeRoom(List.of("c"), 60, (stream, v) -> evicted.add(stream))).as("40 + 60 fit").isZero();
+        assertThat(hot.makeRoom(List.of("c"), 61, (stream, v) -> evicted.add(stream))).isEqualTo(1);
         assertThat(evicted).containsExactly("b", "a");
         assertThat(hot.bytes()).isEqualTo(10);
-        assertThat(hot.makeRoom("c", 100, (stream, v) -> evicted.add(stream))).as("never the current one").isZero();
+        assertThat(hot.makeRoom(List.of("c"), 100, (stream, v) -> evicted.add(stream))).as("never the current one").isZero();
         assertThat(hot.size()).isEqualTo(1);
+    }
+
+    /** A batch's streams are all kept, and the room made is for their sum. */
+    @Test
+    void makesRoomForSeveralStreamsAtOnceKeepingEachOfThem() throws Exception {
+        HotStreams<Sized> hot = new HotStreams<>(100, s -> s.bytes.get());
+        hot.put("a", new Sized(30));
+        hot.put("b", new Sized(30));
+        hot.put("c", new Sized(30));
+        List<String> evicted = new ArrayList<>();
+        assertThat(hot.makeRoom(List.of("a", "c", "d"), 70, (stream, v) -> evicted.add(stream)))
+                .as("b (30) + 70 fit").isZero();
+        assertThat(hot.makeRoom(List.of("a", "c", "d"), 71, (stream, v) -> evicted.add(stream))).isEqualTo(1);
+        assertThat(evicted).containsExactly("b");
+        assertThat(hot.makeRoom(List.of("a", "c"), 200, (stream, v) -> evicted.add(stream))).as("only kept ones left")
+                .isZero();
+        assertThat(hot.size()).isEqualTo(2);
     }
 
     @Test
@@ -45,7 +62,7 @@ class HotStreamsTest {
         HotStreams<Sized> hot = new HotStreams<>(10, s -> s.bytes.get());
         hot.put("a", new Sized(8));
         hot.put("b", new Sized(8));
-        assertThatThrownBy(() -> hot.makeRoom("b", 8, (stream, v) -> {
+        assertThatThrownBy(() -> hot.makeRoom(List.of("b"), 8, (stream, v) -> {
             throw new IllegalStateException("disk full");
         })).hasMessage("disk full");
         assertThat(hot.get("a")).isNotNull();
