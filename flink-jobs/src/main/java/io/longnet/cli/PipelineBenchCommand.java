@@ -9,6 +9,7 @@ import io.longnet.demo.SampleCorpus;
 import io.longnet.job.CorpusJob;
 import io.longnet.job.JobConfig;
 import io.longnet.job.JobOptions;
+import io.longnet.job.ModelCheck;
 import io.longnet.job.LocalExecution;
 import io.longnet.kafka.Document;
 import io.longnet.kafka.EmbeddedKafka;
@@ -87,9 +88,11 @@ public final class PipelineBenchCommand {
 
     private static void run(Path givenModel, int documents, int chunkSize, int parallelism, Path work)
             throws Exception {
-        ModelDirectory model = givenModel != null ? ModelDirectory.load(givenModel)
-                : DemoModel.writeUntrained(work.resolve("untrained-model"));
         int topK = JobOptions.TOP_K.defaultValue();
+        // The bare stages run the same chunks as the job: the job's checks of chunk-size against the model come
+        // first, so that a chunk-size the job refuses is refused here with the same message, not met deep inside.
+        ModelDirectory model = ModelCheck.validate(givenModel != null ? givenModel
+                : DemoModel.writeUntrained(work.resolve("untrained-model")).dir(), topK, chunkSize, true);
 
         List<Document> docs = SampleCorpus.documents(documents);
         CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir());

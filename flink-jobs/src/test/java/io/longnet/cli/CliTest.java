@@ -89,6 +89,31 @@ class CliTest {
         }
     }
 
+    /** bench-pipeline checks chunk-size against the model as the job does, before its bare stages run. */
+    @Test
+    void benchPipelineRefusesAChunkSizeTheJobRefusesBeforeItRunsAnything() throws Exception {
+        Files.writeString(dir.resolve("bytes.json"), CONFIG.replace("\"vocab_size\": 40", "\"vocab_size\": 257, "
+                + "\"longnet_tokenizer\": \"bytes\""));
+        Path model = dir.resolve("bytes-model");
+        assertThat(cli("init", "--config", dir.resolve("bytes.json").toString(), "--seed", "1", "--out",
+                model.toString())).isZero();
+        assertThat(io.longnet.model.ModelConfigJson.tokenizer(Files.readString(model.resolve("config.json"))))
+                .as("init keeps the config's tokenizer").isEqualTo("bytes");
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = cli("bench-pipeline", "--model", model.toString(), "--documents", "3", "--chunk-size",
+                    "2000000000");
+        } finally {
+            System.setOut(old);
+        }
+        assertThat(code).isEqualTo(2);
+        assertThat(stderr).contains("chunk-size 2000000000 is above the most tokens one chunk of this model can hold");
+        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("tokens/s");
+    }
+
     @Test
     void badInputExitsNonZeroWithOneLine() throws Exception {
         Files.writeString(dir.resolve("c.json"), CONFIG);

@@ -27,6 +27,8 @@ public final class ModelConfigJson {
 
     /** The model's tokenizer ("bytes" or "cl100k_base", the default): read by {@link #tokenizer}. */
     public static final String TOKENIZER_KEY = "longnet_tokenizer";
+    /** The tokenizer of a config that names none. */
+    public static final String DEFAULT_TOKENIZER = "cl100k_base";
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -111,7 +113,7 @@ public final class ModelConfigJson {
     public static String tokenizer(String json) {
         try {
             JsonNode value = MAPPER.readTree(json).get(TOKENIZER_KEY);
-            return value == null || value.isNull() ? "cl100k_base" : value.asText();
+            return value == null || value.isNull() ? DEFAULT_TOKENIZER : value.asText();
         } catch (IOException e) {
             throw new IllegalArgumentException("model config is not valid JSON: " + e.getMessage(), e);
         }

@@ -34,8 +34,14 @@ public record ModelDirectory(Path dir, ModelConfig config, ModelWeights weights,
     }
 
     public static ModelDirectory save(Path dir, ModelWeights weights) throws IOException {
+        return save(dir, weights, ModelConfigJson.DEFAULT_TOKENIZER);
+    }
+
+    /** As {@link #save(Path, ModelWeights)}, its config.json naming {@code tokenizer} (unnamed: the default). */
+    public static ModelDirectory save(Path dir, ModelWeights weights, String tokenizer) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve(CONFIG_FILE), ModelConfigJson.toJson(weights.config()));
+        Files.writeString(dir.resolve(CONFIG_FILE), tokenizer.equals(ModelConfigJson.DEFAULT_TOKENIZER)
+                ? ModelConfigJson.toJson(weights.config()) : ModelConfigJson.toJson(weights.config(), tokenizer));
         weights.save(dir.resolve(WEIGHTS_FILE));
         return new ModelDirectory(dir, weights.config(), weights,
                 fingerprint(dir.resolve(CONFIG_FILE), dir.resolve(WEIGHTS_FILE)));
