@@ -66,7 +66,10 @@ public final class LatencyBenchCommand {
     static final int DEFAULT_MAX_RATE_DOCUMENTS = 300;
     static final int DEFAULT_STREAMS = 3;
     static final int WARM_UP_PER_STREAM = 3;
-    /** How long outputs are awaited after the last document was sent. */
+    /**
+     * Longest wait without a new output, after the last document was sent: a backlog of any size is awaited while
+     * outputs keep coming.
+     */
     static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(3);
     static final String REPORTER = "longnet-bench-latency";
     /** The job options this command passes through to the job; every other is the job's default. */
@@ -225,8 +228,8 @@ public final class LatencyBenchCommand {
                 loadAverage().ifPresent(load -> System.out.println("load average at the end (1, 5, 15 min; other "
                         + "processes count too): " + load));
                 if (!complete) {
-                    throw new IllegalStateException("not every document's outputs arrived within " + DRAIN_TIMEOUT
-                            + " of the last send: " + arrivals.missing(docs) + " missing");
+                    throw new IllegalStateException("not every document's outputs arrived: none came for "
+                            + DRAIN_TIMEOUT + ", " + arrivals.missing(docs) + " missing");
                 }
             } finally {
                 job.cancel().get(60, TimeUnit.SECONDS);
@@ -363,9 +366,15 @@ public final class LatencyBenchCommand {
         }
 
         /** Reads until both outputs of every document arrived; false if {@code timeout} passed first. */
+        /** Waits until every document's outputs arrived; false when none arrives for {@code timeout}. */
         boolean await(List<Document> docs, Duration timeout, JobClient job) throws Exception {
             long deadline = System.nanoTime() + timeout.toNanos();
+            long seen = predictions.size() + embeddings.size();
             while (missing(docs) > 0) {
+                if (predictions.size() + embeddings.size() > seen) {
+                    seen = predictions.size() + embeddings.size();
+                    deadline = System.nanoTime() + timeout.toNanos();
+                }
                 if (System.nanoTime() > deadline) {
                     return false;
                 }
