@@ -167,6 +167,9 @@ public final class LatencyBenchCommand {
 
     /** {@code count} documents of the sample corpus's texts, round robin over {@code streams} streams. */
     static List<Document> documents(String idPrefix, int count, int streams, int offset) {
+        if (count == 0) {
+            return List.of();
+        }
         List<Document> texts = SampleCorpus.documents(offset + count);
         List<Document> docs = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

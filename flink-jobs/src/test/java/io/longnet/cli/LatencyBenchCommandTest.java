@@ -51,6 +51,7 @@ class LatencyBenchCommandTest {
 
     @Test
     void documentsGoRoundRobinOverTheStreamsWithTheirOwnIds() {
+        assertThat(LatencyBenchCommand.documents("warm-up", 0, 2, 0)).as("--warm-up 0").isEmpty();
         List<Document> docs = LatencyBenchCommand.documents("bench", 5, 2, 3);
         assertThat(docs).extracting(Document::id)
                 .containsExactly("bench-000000", "bench-000001", "bench-000002", "bench-000003", "bench-000004");

@@ -55,6 +55,30 @@ class BatchForwardTest {
         }
     }
 
+    /**
+     * What the encoder reserves before a forward: the buffers a chunk leaves never exceed the bound taken before it,
+     * over chunks of 1 to 40 tokens that open, fill and close segments of every branch.
+     */
+    @Test
+    void theHeldBytesAfterAChunkStayWithinTheBoundTakenBeforeIt() {
+        Random rnd = new Random(5);
+        for (ModelConfig c : DecoderTest.variants()) {
+            LongNetDecoder decoder = new LongNetDecoder(ModelInit.random(c, 3));
+            DecoderState state = decoder.newState();
+            boolean grew = false;
+            for (int chunk = 0; chunk < 30; chunk++) {
+                int n = 1 + rnd.nextInt(40);
+                long bound = state.heldBytesAfter(n);
+                long before = state.heldBytes();
+                decoder.forward(rnd.ints(n, 0, c.vocabSize()).toArray(), state, false);
+                assertThat(state.heldBytes()).as("%s chunk %d of %d tokens", c, chunk, n)
+                        .isLessThanOrEqualTo(bound);
+                grew |= state.heldBytes() > before;
+            }
+            assertThat(grew).isTrue();
+        }
+    }
+
     @Test
     void aStreamTwiceInOneBatchOrAnEmptyChunkIsRefused() {
         ModelConfig c = DecoderTest.variants().get(0);
