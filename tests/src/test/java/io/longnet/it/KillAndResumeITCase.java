@@ -222,12 +222,14 @@ class KillAndResumeITCase {
     }
 
     /**
-     * Waits (at most 10 s) until a checkpoint is being written: a chk-N directory without metadata, numbered above
+     * Waits (at most 60 s) until a checkpoint is being written: a chk-N directory without metadata, numbered above
      * every completed one (a kill's leftovers are older than what the resumed run has completed since). One that
-     * began before the call counts too: at the docker model's size a checkpoint can outlast the wait.
+     * began before the call counts too: at the docker model's size a checkpoint can outlast the wait. At the tiny
+     * model's size a checkpoint is written in a few milliseconds, and on a loaded machine this thread missed every
+     * one of 20 (10 s at 500 ms), so it looks for longer.
      */
     private static boolean awaitCheckpointInProgress(Path jobDir) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             if (newestCheckpoint(jobDir, false) > newestCheckpoint(jobDir, true)) {
                 return true;
