@@ -3,7 +3,8 @@
 # our scale: the same model (byte tokenizer, E=256, 4 heads, 4 layers, FFN 1024, tied embeddings, xPos) with one
 # dense branch, w = 2048, r = 1, on the same tokens (same data, seed, held-out packages, steps and schedule as
 # ../train.sh). The run directory dense-baseline/run holds the newest checkpoint, train.jsonl and, at the end, the
-# BF16 model in run/model that `longnet eval` compares with the code model.
+# BF16 model in run/model that `longnet eval` compares with the code model. The finished run is committed without
+# its checkpoint (as the code model's): run again here, it starts over.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
