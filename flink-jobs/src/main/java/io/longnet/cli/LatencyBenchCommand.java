@@ -203,7 +203,8 @@ public final class LatencyBenchCommand {
                     settings.maxRate() ? "all at once (--rate max)"
                             : String.format(Locale.ROOT, "%.2f documents/s", settings.rate()),
                     docs.size(), tokens, cfg.deliveryGuarantee(), cfg.checkpointInterval().toMillis(),
-                    cfg.flushInterval().toMillis(), cfg.batchWait().toMillis(), cfg.chunkSize(), settings.parallelism());
+                    cfg.flushInterval().toMillis(), cfg.batchWait().toMillis(), cfg.chunkSize(),
+                    settings.parallelism());
 
             Configuration cluster = new Configuration();
             cluster.setString("metrics.reporter." + REPORTER + ".factory.class",
@@ -275,7 +276,8 @@ public final class LatencyBenchCommand {
                         + "hot-state-memory %,d bytes each), %,.0f streams held at the end, %,.0f evictions, %,.0f "
                         + "reloads%n", CollectingReporter.max("hotStatePeakBytes"::equals),
                 hotStateBytes, CollectingReporter.sum("hotStreams"::equals),
-                CollectingReporter.sum("hotStreamEvictions"::equals), CollectingReporter.sum("hotStreamReloads"::equals));
+                CollectingReporter.sum("hotStreamEvictions"::equals),
+                CollectingReporter.sum("hotStreamReloads"::equals));
         for (Map.Entry<String, Histogram> e : CollectingReporter.histograms("documentLatencyMillis"::equals)
                 .entrySet()) {
             HistogramStatistics stats = e.getValue().getStatistics();

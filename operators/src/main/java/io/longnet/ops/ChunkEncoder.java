@@ -361,7 +361,8 @@ public final class ChunkEncoder {
         for (int i = 0; i < passes.size(); i++) {
             Chunk part = passes.get(i).part();
             int s = passes.get(i).state().lastFeaturesRef() == null ? 0 : 1;
-            scored.add(new Scored(chunkNll(scores.nll(), base[i], part.length(), s), topNext(scores, part, base[i], s)));
+            scored.add(new Scored(chunkNll(scores.nll(), base[i], part.length(), s),
+                    topNext(scores, part, base[i], s)));
         }
         return scored;
     }
