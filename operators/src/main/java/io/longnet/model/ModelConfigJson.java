@@ -25,7 +25,7 @@ public final class ModelConfigJson {
     /** Our one extension key: torchscale's grouped head offsets (default) or the paper's h mod r. */
     public static final String HEAD_OFFSETS_KEY = "longnet_head_offsets";
 
-    /** The model's tokenizer ("bytes" or "cl100k_base", the default): read by {@link #tokenizer}. */
+    /** The model's tokenizer: "bytes", "cl100k_base" (the default) or another tiktoken encoding; {@link #tokenizer}. */
     public static final String TOKENIZER_KEY = "longnet_tokenizer";
     /** The tokenizer of a config that names none. */
     public static final String DEFAULT_TOKENIZER = "cl100k_base";

@@ -16,12 +16,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A model's tokenizer, named in its config.json under {@code longnet_tokenizer} (see {@link #forModel}):
- * {@code "cl100k_base"} (the default, so a config without the key keeps working) or {@code "bytes"}. One type
+ * {@code "cl100k_base"} (the default, so a config without the key keeps working), the other tiktoken encodings
+ * jtokkit ships ({@code "o200k_base"}, {@code "p50k_base"}, {@code "r50k_base"}), or {@code "bytes"}. One type
  * serves the job, the benches, {@code train} and {@code eval}, so that they cannot disagree on ids.
  *
  * <p>{@code "bytes"}: a document's UTF-8 bytes are its tokens 0..255 and the separator is 256, so a model needs
@@ -42,14 +45,23 @@ import org.slf4j.LoggerFactory;
  * {@code UnsupportedOperationException} on such text; we call {@code encodeOrdinary}.) The only
  * special token in a stream is the separator the chunker inserts itself.
  *
- * <p>Thread-safe and immutable; one shared instance of each per JVM ({@link #cl100k()}, {@link #bytes()}),
- * because loading the cl100k_base vocabulary takes a few hundred milliseconds and about ten megabytes.
+ * <p>The other tiktoken encodings, each with {@code <|endoftext|>} as its separator (ids checked against jtokkit
+ * 1.1.0 in {@code CorpusTokenizerTest}): o200k_base, ordinary 0..199997, specials 199999 {@code <|endoftext|>} and
+ * 200018 {@code <|endofprompt|>}, vocab 200019 (199998 and 200000..200017 unassigned); p50k_base, ordinary
+ * 0..50255 and 50257..50280 (its whitespace runs, above the separator), special 50256, vocab 50281; r50k_base,
+ * ordinary 0..50255, special 50256, vocab 50257.
+ *
+ * <p>Thread-safe and immutable; one shared instance of each per JVM ({@link #named}), because loading a
+ * vocabulary takes a few hundred milliseconds and about ten megabytes.
  */
 public final class CorpusTokenizer {
 
     /** The config.json key naming a model's tokenizer. */
     public static final String CONFIG_KEY = ModelConfigJson.TOKENIZER_KEY;
     public static final String CL100K_BASE = "cl100k_base";
+    public static final String O200K_BASE = "o200k_base";
+    public static final String P50K_BASE = "p50k_base";
+    public static final String R50K_BASE = "r50k_base";
     public static final String BYTES = "bytes";
 
     /** The bytes tokenizer's separator: the id after the 256 byte values. */
@@ -73,29 +85,54 @@ public final class CorpusTokenizer {
 
     private static final Logger LOG = LoggerFactory.getLogger(CorpusTokenizer.class);
 
+    /** A tiktoken encoding's id layout: ordinary ids are those below the vocabulary not special nor unassigned. */
+    private record Layout(EncodingType type, int separatorId, int vocabularySize, Map<Integer, String> specialTokens,
+            Set<Integer> unassigned) {
+    }
+
+    private static final Map<String, Layout> TIKTOKEN = Map.of(
+            CL100K_BASE, new Layout(EncodingType.CL100K_BASE, SEPARATOR_ID, VOCABULARY_SIZE, SPECIAL_TOKENS,
+                    idsOf(ORDINARY_TOKEN_COUNT, 100261, 100276)),
+            O200K_BASE, new Layout(EncodingType.O200K_BASE, 199999, 200019,
+                    Map.of(199999, "<|endoftext|>", 200018, "<|endofprompt|>"), idsOf(199998, 200000, 200018)),
+            P50K_BASE, new Layout(EncodingType.P50K_BASE, 50256, 50281, Map.of(50256, "<|endoftext|>"), Set.of()),
+            R50K_BASE, new Layout(EncodingType.R50K_BASE, 50256, 50257, Map.of(50256, "<|endoftext|>"), Set.of()));
+
+    private static final Map<String, CorpusTokenizer> LOADED = new ConcurrentHashMap<>();
+
     private static final CorpusTokenizer BYTES_INSTANCE = new CorpusTokenizer(BYTES, null, BYTES_SEPARATOR_ID,
-            BYTES_SEPARATOR_ID, BYTES_VOCABULARY_SIZE, Map.of(BYTES_SEPARATOR_ID, "<|endoftext|>"));
+            BYTES_VOCABULARY_SIZE, Map.of(BYTES_SEPARATOR_ID, "<|endoftext|>"), Set.of());
 
     private final String name;
     private final Encoding encoding; // null for the bytes tokenizer
     private final int separatorId;
-    private final int ordinaryTokenCount;
     private final int vocabularySize;
     private final Map<Integer, String> specialTokens;
+    private final Set<Integer> unassigned;
 
-    private CorpusTokenizer(String name, Encoding encoding, int separatorId, int ordinaryTokenCount,
-            int vocabularySize, Map<Integer, String> specialTokens) {
+    private CorpusTokenizer(String name, Encoding encoding, int separatorId, int vocabularySize,
+            Map<Integer, String> specialTokens, Set<Integer> unassigned) {
         this.name = name;
         this.encoding = encoding;
         this.separatorId = separatorId;
-        this.ordinaryTokenCount = ordinaryTokenCount;
         this.vocabularySize = vocabularySize;
         this.specialTokens = specialTokens;
+        this.unassigned = unassigned;
+    }
+
+    /** {@code single} and the ids [from, to). */
+    private static Set<Integer> idsOf(int single, int from, int to) {
+        Set<Integer> ids = new java.util.HashSet<>();
+        ids.add(single);
+        for (int id = from; id < to; id++) {
+            ids.add(id);
+        }
+        return Set.copyOf(ids);
     }
 
     /** The shared cl100k_base tokenizer, loaded on first use. */
     public static CorpusTokenizer cl100k() {
-        return Holder.INSTANCE;
+        return named(CL100K_BASE);
     }
 
     /** The shared bytes tokenizer: UTF-8 bytes 0..255, separator 256. */
@@ -103,16 +140,26 @@ public final class CorpusTokenizer {
         return BYTES_INSTANCE;
     }
 
-    /** The tokenizer a config.json value names ({@code "bytes"} or {@code "cl100k_base"}). */
+    /** The tokenizer a config.json value names: {@code "bytes"} or a tiktoken encoding's name. */
     public static CorpusTokenizer named(String name) {
         if (BYTES.equals(name)) {
             return bytes();
         }
-        if (CL100K_BASE.equals(name)) {
-            return cl100k();
+        Layout layout = name == null ? null : TIKTOKEN.get(name);
+        if (layout == null) {
+            throw new IllegalArgumentException(CONFIG_KEY + " must be one of \"" + BYTES + "\", \"" + CL100K_BASE
+                    + "\", \"" + O200K_BASE + "\", \"" + P50K_BASE + "\", \"" + R50K_BASE + "\", got \"" + name + "\"");
         }
-        throw new IllegalArgumentException(CONFIG_KEY + " must be \"" + BYTES + "\" or \"" + CL100K_BASE
-                + "\", got \"" + name + "\"");
+        return LOADED.computeIfAbsent(name, n -> load(n, layout));
+    }
+
+    private static CorpusTokenizer load(String name, Layout layout) {
+        long start = System.nanoTime();
+        // The lazy registry parses only the encoding asked for (the default one parses all four).
+        Encoding encoding = Encodings.newLazyEncodingRegistry().getEncoding(layout.type());
+        LOG.info("Loaded tokenizer {} in {} ms", encoding.getName(), (System.nanoTime() - start) / 1_000_000);
+        return new CorpusTokenizer(name, encoding, layout.separatorId(), layout.vocabularySize(),
+                layout.specialTokens(), layout.unassigned());
     }
 
     /** The tokenizer a model directory's config.json names under {@link #CONFIG_KEY}, cl100k_base when absent. */
@@ -196,7 +243,7 @@ public final class CorpusTokenizer {
     public byte[] tokenBytes(int tokenId) {
         if (!isOrdinary(tokenId)) {
             throw new IllegalArgumentException("token id " + tokenId + " is not an ordinary " + name + " token"
-                    + " (ordinary ids are 0.." + (ordinaryTokenCount - 1) + ")");
+                    + " (ordinary ids are " + ordinaryRanges() + ")");
         }
         if (encoding == null) {
             return new byte[] {(byte) tokenId};
@@ -206,12 +253,28 @@ public final class CorpusTokenizer {
         return encoding.decodeBytes(single);
     }
 
+    /** The ordinary ids as ranges, e.g. "0..255" or "0..50255, 50257..50280", for messages. */
+    private String ordinaryRanges() {
+        StringBuilder ranges = new StringBuilder();
+        for (int id = 0; id < vocabularySize; id++) {
+            if (isOrdinary(id)) {
+                int from = id;
+                while (id + 1 < vocabularySize && isOrdinary(id + 1)) {
+                    id++;
+                }
+                ranges.append(ranges.length() == 0 ? "" : ", ").append(from).append("..").append(id);
+            }
+        }
+        return ranges.toString();
+    }
+
     public boolean isSpecial(int tokenId) {
         return specialTokens.containsKey(tokenId);
     }
 
     public boolean isOrdinary(int tokenId) {
-        return tokenId >= 0 && tokenId < ordinaryTokenCount;
+        return tokenId >= 0 && tokenId < vocabularySize && !specialTokens.containsKey(tokenId)
+                && !unassigned.contains(tokenId);
     }
 
     /** The id placed before every document of a stream. */
@@ -256,19 +319,5 @@ public final class CorpusTokenizer {
         }
         decoder.flush(out);
         return out.flip().toString();
-    }
-
-    /** Lazy holder: the vocabulary is loaded once, on first use, by the JVM's class-init lock. */
-    private static final class Holder {
-        static final CorpusTokenizer INSTANCE = load();
-
-        private static CorpusTokenizer load() {
-            long start = System.nanoTime();
-            // The lazy registry parses only the encoding asked for (the default one parses all four).
-            Encoding encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
-            LOG.info("Loaded tokenizer {} in {} ms", encoding.getName(), (System.nanoTime() - start) / 1_000_000);
-            return new CorpusTokenizer(CL100K_BASE, encoding, SEPARATOR_ID, ORDINARY_TOKEN_COUNT, VOCABULARY_SIZE,
-                    SPECIAL_TOKENS);
-        }
     }
 }

@@ -147,7 +147,54 @@ class CorpusTokenizerTest {
         assertThat(CorpusTokenizer.named("cl100k_base")).isSameAs(CorpusTokenizer.cl100k());
         assertThatThrownBy(() -> CorpusTokenizer.named("gpt2"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("longnet_tokenizer must be \"bytes\" or \"cl100k_base\", got \"gpt2\"");
+                .hasMessage("longnet_tokenizer must be one of \"bytes\", \"cl100k_base\", \"o200k_base\", "
+                        + "\"p50k_base\", \"r50k_base\", got \"gpt2\"");
+        assertThat(CorpusTokenizer.named("o200k_base")).isSameAs(CorpusTokenizer.named("o200k_base"));
+    }
+
+    /**
+     * Every id of every tiktoken encoding, against jtokkit itself: an id jtokkit cannot decode is unassigned here
+     * (neither ordinary nor special), a special one decodes to its name, and an ordinary one to jtokkit's bytes; the
+     * separator is {@code <|endoftext|>}, and no id lies at or past the vocabulary size.
+     */
+    @Test
+    void everyTiktokenEncodingsIdLayoutMatchesJtokkit() {
+        Map<String, EncodingType> types = Map.of("cl100k_base", EncodingType.CL100K_BASE, "o200k_base",
+                EncodingType.O200K_BASE, "p50k_base", EncodingType.P50K_BASE, "r50k_base", EncodingType.R50K_BASE);
+        Map<String, Integer> vocabularies = Map.of("cl100k_base", 100277, "o200k_base", 200019, "p50k_base", 50281,
+                "r50k_base", 50257);
+        String text = "public final class Main {  // the quick brown fox, 12345 \u00e9\u4e2d";
+        for (Map.Entry<String, EncodingType> e : types.entrySet()) {
+            CorpusTokenizer named = CorpusTokenizer.named(e.getKey());
+            Encoding jtokkit = Encodings.newLazyEncodingRegistry().getEncoding(e.getValue());
+            assertThat(named.vocabularySize()).as(e.getKey()).isEqualTo(vocabularies.get(e.getKey()));
+            int ordinary = 0;
+            for (int id = 0; id < named.vocabularySize(); id++) {
+                byte[] expected;
+                try {
+                    expected = jtokkit.decodeBytes(single(id));
+                } catch (RuntimeException unknown) {
+                    assertThat(named.isOrdinary(id) || named.isSpecial(id)).as("%s unassigned %d", e.getKey(), id)
+                            .isFalse();
+                    assertThat(named.decode(id)).isEqualTo("<|no_token:" + id + "|>");
+                    continue;
+                }
+                if (named.isSpecial(id)) {
+                    assertThat(named.decode(id)).isEqualTo(new String(expected, StandardCharsets.UTF_8));
+                } else {
+                    assertThat(named.isOrdinary(id)).as("%s ordinary %d", e.getKey(), id).isTrue();
+                    assertThat(named.tokenBytes(id)).as("%s token %d", e.getKey(), id).isEqualTo(expected);
+                    ordinary++;
+                }
+            }
+            int last = named.vocabularySize();
+            assertThatThrownBy(() -> jtokkit.decodeBytes(single(last))).as("%s past the vocabulary", e.getKey());
+            assertThat(named.decode(named.separatorId())).isEqualTo("<|endoftext|>");
+            assertThat(ordinary).as(e.getKey()).isGreaterThan(named.vocabularySize() - 30);
+            assertThat(named.encode(text)).isEqualTo(jtokkit.encodeOrdinary(text).toArray());
+            assertThat(Arrays.stream(named.encode("<|endoftext|>")).allMatch(named::isOrdinary)).isTrue();
+            assertThatThrownBy(() -> named.checkModelVocabulary(last - 1)).hasMessageContaining(e.getKey());
+        }
     }
 
     @Test
