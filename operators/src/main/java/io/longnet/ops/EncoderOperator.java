@@ -429,7 +429,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
             }
             setCurrentKey(in.stream());
             EncoderStream state = hotStream(in.stream());
-            long after = state.heldBytesAfter(in.chunk().length(), encoder.embedDim());
+            long after = state.heldBytesAfter(in.chunk().length());
             if (to > from && reserved + after > hotStateBytes) {
                 members.remove(members.size() - 1);
                 break;

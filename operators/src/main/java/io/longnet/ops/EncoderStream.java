@@ -48,8 +48,8 @@ public final class EncoderStream {
      * An upper bound of {@link #heldBytes()} once a chunk of {@code tokens} tokens has been encoded (its last feature
      * row included); at most {@link EncoderOperator#oneStreamBytes}.
      */
-    public long heldBytesAfter(int tokens, int embedDim) {
-        return decoder.state().heldBytesAfter(tokens) + (long) Float.BYTES * embedDim;
+    public long heldBytesAfter(int tokens) {
+        return decoder.state().heldBytesAfter(tokens) + (long) Float.BYTES * decoder.decoder().config().embedDim();
     }
 
     StreamingDecoder decoder() {
