@@ -41,7 +41,12 @@ public record LatencySummary(int count, long p50, long p90, long p99, long max) 
 
     /** {@code p50 1,234 ms  p90 ...  p99 ...  max ...  (n outputs)}. */
     public String format() {
-        return String.format(Locale.ROOT, "p50 %,7d ms   p90 %,7d ms   p99 %,7d ms   max %,7d ms   (%d outputs)",
-                p50, p90, p99, max, count);
+        return format("outputs");
+    }
+
+    /** As {@link #format()}, counting {@code things} instead of outputs. */
+    public String format(String things) {
+        return String.format(Locale.ROOT, "p50 %,7d ms   p90 %,7d ms   p99 %,7d ms   max %,7d ms   (%d %s)",
+                p50, p90, p99, max, count, things);
     }
 }

@@ -1,5 +1,6 @@
 package io.longnet.cli;
 
+import io.longnet.bench.CheckpointWatch;
 import io.longnet.bench.CollectingReporter;
 import io.longnet.bench.LatencySummary;
 import io.longnet.demo.DemoModel;
@@ -26,6 +27,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.flink.configuration.Configuration;
@@ -48,8 +51,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
  * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--batch-wait D]
- * [--chunk-size C]
- * [--predictions false]}:
+ * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--warm-up N]}:
  * the corpus job's end-to-end latency as a consumer of its outputs sees it.
  *
  * <p>An in-process broker and the job on a local MiniCluster (RocksDB, checkpoints). A few warm-up documents per
@@ -75,7 +77,7 @@ public final class LatencyBenchCommand {
     /** The job options this command passes through to the job; every other is the job's default. */
     static final List<String> JOB_OPTIONS = List.of(JobOptions.DELIVERY_GUARANTEE.key(),
             JobOptions.CHECKPOINT_INTERVAL.key(), JobOptions.FLUSH_INTERVAL.key(), JobOptions.BATCH_WAIT.key(),
-            JobOptions.CHUNK_SIZE.key(), JobOptions.PREDICTIONS.key());
+            JobOptions.CHUNK_SIZE.key(), JobOptions.PREDICTIONS.key(), JobOptions.HOT_STATE_MEMORY.key());
 
     private LatencyBenchCommand() {
     }
@@ -212,6 +214,13 @@ public final class LatencyBenchCommand {
             StreamExecutionEnvironment env = LocalExecution.environment(settings.parallelism(), cluster);
             CorpusJob.build(env, cfg, kafka.clientProperties());
             JobClient job = env.executeAsync(CorpusJob.JOB_NAME);
+            CheckpointWatch checkpoints = new CheckpointWatch();
+            ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "bench-latency-checkpoint-watch");
+                thread.setDaemon(true);
+                return thread;
+            });
+            sampler.scheduleAtFixedRate(checkpoints::sample, 0, 20, TimeUnit.MILLISECONDS);
             try (KafkaProducer<String, byte[]> producer = producer(kafka.clientProperties());
                     OutputArrivals arrivals = new OutputArrivals(kafka.clientProperties(), names, cfg.predictions())) {
                 Map<String, Long> sentAt = new ConcurrentHashMap<>();
@@ -228,7 +237,7 @@ public final class LatencyBenchCommand {
                 long sendSeconds = settings.maxRate() ? 0 : (long) Math.ceil(docs.size() / settings.rate());
                 boolean complete = arrivals.await(docs, Duration.ofSeconds(sendSeconds).plus(DRAIN_TIMEOUT), job);
                 sender.join();
-                report(arrivals, docs, sentAt, tokens, start, settings, cfg.hotStateMemory().getBytes());
+                report(arrivals, docs, sentAt, tokens, start, settings, cfg.hotStateMemory().getBytes(), checkpoints);
                 loadAverage().ifPresent(load -> System.out.println("load average at the end (1, 5, 15 min; other "
                         + "processes count too): " + load));
                 if (!complete) {
@@ -236,13 +245,14 @@ public final class LatencyBenchCommand {
                             + DRAIN_TIMEOUT + ", " + arrivals.missing(docs) + " missing");
                 }
             } finally {
+                sampler.shutdownNow();
                 job.cancel().get(60, TimeUnit.SECONDS);
             }
         }
     }
 
     private static void report(OutputArrivals arrivals, List<Document> docs, Map<String, Long> sentAt, long tokens,
-            long start, Settings settings, long hotStateBytes) {
+            long start, Settings settings, long hotStateBytes, CheckpointWatch checkpoints) {
         System.out.printf(Locale.ROOT, "latency from each document's Kafka record timestamp to its output read by a "
                 + "%s consumer:%n", OutputArrivals.ISOLATION);
         long lastArrival = 0;
@@ -278,6 +288,8 @@ public final class LatencyBenchCommand {
                 hotStateBytes, CollectingReporter.sum("hotStreams"::equals),
                 CollectingReporter.sum("hotStreamEvictions"::equals),
                 CollectingReporter.sum("hotStreamReloads"::equals));
+        System.out.printf(Locale.ROOT, "checkpoints: %d completed (warm-up included), durations %s%n",
+                checkpoints.completed(), checkpoints.durations().map(d -> d.format("seen")).orElse("none seen"));
         for (Map.Entry<String, Histogram> e : CollectingReporter.histograms("documentLatencyMillis"::equals)
                 .entrySet()) {
             HistogramStatistics stats = e.getValue().getStatistics();

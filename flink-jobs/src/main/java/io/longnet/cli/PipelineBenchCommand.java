@@ -1,5 +1,6 @@
 package io.longnet.cli;
 
+import io.longnet.bench.CheckpointWatch;
 import io.longnet.bench.CollectingReporter;
 import io.longnet.bench.ProcessIo;
 import io.longnet.decoder.LongNetDecoder;
@@ -45,9 +46,10 @@ import org.apache.flink.state.rocksdb.RocksDBNativeMetricOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * {@code longnet bench-pipeline [--model DIR] [--documents N] [--chunk-size C] [--parallelism P]}: the corpus
- * job's throughput against the bare encoder on the same token sequence, and the RocksDB bytes it writes per
- * token. One run, one machine, so the ratio is meaningful even where the absolute figures are noisy.
+ * {@code longnet bench-pipeline [--model DIR] [--documents N] [--chunk-size C] [--parallelism P]
+ * [--checkpoint-interval D]}: the corpus job's throughput against the bare encoder on the same token sequence, and
+ * the bytes it writes to disk per token, against the new kept k/v rows, split into RocksDB's compactions and the
+ * checkpoints' uploads. One run, one machine, so the ratio is meaningful even where the absolute figures are noisy.
  *
  * <ol>
  *   <li>Bare: the sample corpus tokenized and chunked as the job does, each stream run through
@@ -61,7 +63,7 @@ public final class PipelineBenchCommand {
 
     static final int DEFAULT_DOCUMENTS = 600;
     static final int DEFAULT_CHUNK = 512;
-    static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(2);
+    static final String DEFAULT_CHECKPOINT_INTERVAL = "2 s";
     static final Duration TIMEOUT = Duration.ofMinutes(10);
     static final String REPORTER = "longnet-bench";
 
@@ -69,25 +71,31 @@ public final class PipelineBenchCommand {
     private static final Predicate<String> STATE_BYTES_WRITTEN = "bytesWrittenToState"::equals;
     /** RocksDB's statistics ticker BYTES_WRITTEN (every put's key and value bytes), one gauge per operator. */
     private static final Predicate<String> ROCKSDB_BYTES_WRITTEN = "rocksdb_bytes_written"::equals;
+    /** RocksDB's statistics ticker COMPACT_WRITE_BYTES (the SST bytes its compactions wrote), one per operator. */
+    private static final Predicate<String> ROCKSDB_COMPACTION_BYTES =
+            name -> name.startsWith("rocksdb_compact") && name.endsWith("write_bytes");
 
     private PipelineBenchCommand() {
     }
 
     public static void run(List<String> argv) throws Exception {
-        Args args = new Args("bench-pipeline", argv, Set.of("model", "documents", "chunk-size", "parallelism"));
+        Args args = new Args("bench-pipeline", argv, Set.of("model", "documents", "chunk-size", "parallelism",
+                JobOptions.CHECKPOINT_INTERVAL.key()));
         int documents = args.positiveInt("documents", DEFAULT_DOCUMENTS);
         int chunkSize = args.positiveInt("chunk-size", DEFAULT_CHUNK);
         int parallelism = args.positiveInt("parallelism", 1);
+        String checkpointInterval = args.optional(JobOptions.CHECKPOINT_INTERVAL.key(), DEFAULT_CHECKPOINT_INTERVAL);
         Path work = Files.createTempDirectory("longnet-bench-pipeline-");
         try {
-            run(args.has("model") ? Path.of(args.required("model")) : null, documents, chunkSize, parallelism, work);
+            run(args.has("model") ? Path.of(args.required("model")) : null, documents, chunkSize, parallelism,
+                    checkpointInterval, work);
         } finally {
             DemoCommand.deleteRecursively(work);
         }
     }
 
-    private static void run(Path givenModel, int documents, int chunkSize, int parallelism, Path work)
-            throws Exception {
+    private static void run(Path givenModel, int documents, int chunkSize, int parallelism, String checkpointInterval,
+            Path work) throws Exception {
         int topK = JobOptions.TOP_K.defaultValue();
         // The bare stages run the same chunks as the job: the job's checks of chunk-size against the model come
         // first, so that a chunk-size the job refuses is refused here with the same message, not met deep inside.
@@ -114,7 +122,7 @@ public final class PipelineBenchCommand {
 
         double keptRowBytes = new KvPersistence(model.config()).newRowBytesPerToken();
         long diskBefore = ProcessIo.writeBytes();
-        PipelineRun run = pipeline(model.dir(), docs, chunkSize, parallelism, tokens, work);
+        PipelineRun run = pipeline(model.dir(), docs, chunkSize, parallelism, checkpointInterval, tokens, work);
         long diskWritten = ProcessIo.writeBytes() - diskBefore;
         System.out.printf(Locale.ROOT, "pipeline, parallelism %d: encoders %8.0f tokens/s (first to last chunk "
                 + "encoded) = %.2f x the bare ChunkEncoder%n", parallelism, run.encoderRate(), run.encoderRate() / bare);
@@ -123,18 +131,22 @@ public final class PipelineBenchCommand {
                 run.endToEndSeconds());
         System.out.printf(Locale.ROOT, "new kept k/v rows (analytic, layers x sum_i 2E/r_i floats): %,.0f bytes/token%n",
                 keptRowBytes);
-        System.out.printf(Locale.ROOT, "encoders' k/v state writes: %,.0f bytes = %,.0f bytes/token = %.2f x the new "
-                + "kept rows (%d checkpoints, every %d s)%n", run.stateBytes(), run.stateBytes() / tokens,
-                run.stateBytes() / tokens / keptRowBytes, run.checkpoints(), CHECKPOINT_INTERVAL.toSeconds());
-        System.out.printf(Locale.ROOT, "RocksDB's own bytes written (all keyed state): %,.0f = %,.0f bytes/token = "
-                + "%.2f x the new kept rows%n", run.rocksDbBytes(), run.rocksDbBytes() / tokens,
-                run.rocksDbBytes() / tokens / keptRowBytes);
-        System.out.printf(Locale.ROOT, "this process's disk writes during the pipeline run (/proc/self/io write_bytes:"
-                + " RocksDB flushes and compactions, checkpoint files, the in-process broker's log): %,d = %,.0f "
-                + "bytes/token = %.2f x the new kept rows%n", diskWritten, diskWritten / (double) tokens,
-                diskWritten / (double) tokens / keptRowBytes);
-        System.out.printf(Locale.ROOT, "checkpoint durations: median %d ms, max %d ms over %d checkpoints%n",
-                run.checkpointMillis().median(), run.checkpointMillis().max(), run.checkpointMillis().count());
+        System.out.printf(Locale.ROOT, "checkpoints every %s: %d completed (%d between two samples, unseen), "
+                + "durations %s%n", checkpointInterval, run.checkpoints().completed(), run.checkpoints().missed(),
+                run.checkpoints().durations().map(d -> d.format("seen")).orElse("none seen"));
+        printBytes("encoders' k/v state writes (bytesWrittenToState)", run.stateBytes(), tokens, keptRowBytes);
+        printBytes("RocksDB's puts (all keyed state, ticker BYTES_WRITTEN)", run.rocksDbBytes(), tokens, keptRowBytes);
+        printBytes("RocksDB's compactions' writes (ticker COMPACT_WRITE_BYTES)", run.compactionBytes(), tokens,
+                keptRowBytes);
+        printBytes("checkpoints' uploads (sum of each checkpoint's checkpointed size)",
+                run.checkpoints().uploadedBytes(), tokens, keptRowBytes);
+        printBytes("this process's disk writes (/proc/self/io write_bytes: RocksDB's flushes and compactions, the "
+                + "checkpoint files, the in-process broker's log)", diskWritten, tokens, keptRowBytes);
+    }
+
+    private static void printBytes(String what, double bytes, long tokens, double keptRowBytes) {
+        System.out.printf(Locale.ROOT, "%s: %,.0f bytes = %,.0f bytes/token = %.2f x the new kept rows%n", what,
+                bytes, bytes / tokens, bytes / tokens / keptRowBytes);
     }
 
     /** Each stream's documents through a {@link StreamChunker}, as the tokenize-and-chunk operator does. */
@@ -181,30 +193,15 @@ public final class PipelineBenchCommand {
      * @param endToEndSeconds submit to the last output visible to a read_committed consumer
      * @param stateBytes      the encoders' bytesWrittenToState
      * @param rocksDbBytes    RocksDB's BYTES_WRITTEN ticker summed over the operators
-     * @param checkpoints     checkpoints completed by then
-     * @param checkpointMillis the durations of the checkpoints seen completing
+     * @param compactionBytes RocksDB's COMPACT_WRITE_BYTES ticker summed over the operators
+     * @param checkpoints     the checkpoints seen completing: their count, durations and uploads
      */
     record PipelineRun(double encoderRate, double endToEndSeconds, double stateBytes, double rocksDbBytes,
-            long checkpoints, Durations checkpointMillis) {
-    }
-
-    /** Durations in milliseconds, for their median and maximum. */
-    record Durations(List<Long> millis) {
-        long median() {
-            return millis.isEmpty() ? 0 : millis.stream().sorted().toList().get(millis.size() / 2);
-        }
-
-        long max() {
-            return millis.stream().mapToLong(Long::longValue).max().orElse(0);
-        }
-
-        int count() {
-            return millis.size();
-        }
+            double compactionBytes, CheckpointWatch checkpoints) {
     }
 
     private static PipelineRun pipeline(Path modelDir, List<Document> docs, int chunkSize, int parallelism,
-            long tokens, Path work) throws Exception {
+            String checkpointInterval, long tokens, Path work) throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             TopicNames names = TopicNames.defaults();
             TopicAdmin.createAll(kafka.clientProperties(), Topics.specs(names, 2, 1));
@@ -213,12 +210,13 @@ public final class PipelineBenchCommand {
                     JobOptions.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
                     JobOptions.MODEL_DIR.key(), modelDir.toString(),
                     JobOptions.CHUNK_SIZE.key(), Integer.toString(chunkSize),
-                    JobOptions.CHECKPOINT_INTERVAL.key(), CHECKPOINT_INTERVAL.toMillis() + " ms",
+                    JobOptions.CHECKPOINT_INTERVAL.key(), checkpointInterval,
                     JobOptions.CHECKPOINT_DIR.key(), work.resolve("checkpoints").toUri().toString()));
             Configuration cluster = new Configuration();
             cluster.setString("metrics.reporter." + REPORTER + ".factory.class",
                     CollectingReporter.Factory.class.getName());
             cluster.set(RocksDBNativeMetricOptions.MONITOR_BYTES_WRITTEN, true);
+            cluster.set(RocksDBNativeMetricOptions.MONITOR_COMPACTION_WRITE_BYTES, true);
             StreamExecutionEnvironment env = LocalExecution.environment(parallelism, cluster);
             CorpusJob.build(env, cfg, kafka.clientProperties());
             long submitted = System.nanoTime();
@@ -260,31 +258,15 @@ public final class PipelineBenchCommand {
         double rate = (tokens - firstTokens) / ((lastAt - firstAt) / 1e9);
         // RocksDB's native metrics are Flink Views, refreshed every View.UPDATE_INTERVAL_SECONDS: wait for one more.
         Thread.sleep(TimeUnit.SECONDS.toMillis(View.UPDATE_INTERVAL_SECONDS + 1));
-        List<String> rocksDb = CollectingReporter.identifiers(ROCKSDB_BYTES_WRITTEN);
-        if (rocksDb.isEmpty()) {
-            throw new IllegalStateException("no RocksDB bytes-written metric was registered; have: "
-                    + CollectingReporter.identifiers(n -> n.contains("written") || n.contains("rocksdb")));
-        }
-        return new PipelineRun(rate, endToEnd, CollectingReporter.sum(STATE_BYTES_WRITTEN),
-                CollectingReporter.sum(ROCKSDB_BYTES_WRITTEN),
-                (long) CollectingReporter.sum("numberOfCompletedCheckpoints"::equals), checkpoints.durations());
-    }
-
-    /** The duration of each checkpoint, read from the job's gauges whenever the completed count moves. */
-    private static final class CheckpointWatch {
-        private final List<Long> millis = new ArrayList<>();
-        private long completed;
-
-        void sample() {
-            long now = (long) CollectingReporter.sum("numberOfCompletedCheckpoints"::equals);
-            if (now > completed) {
-                completed = now;
-                millis.add((long) CollectingReporter.sum("lastCheckpointDuration"::equals));
+        for (Predicate<String> metric : List.of(ROCKSDB_BYTES_WRITTEN, ROCKSDB_COMPACTION_BYTES)) {
+            if (CollectingReporter.identifiers(metric).isEmpty()) {
+                throw new IllegalStateException("a RocksDB native metric the bench reads was not registered; have: "
+                        + CollectingReporter.identifiers(n -> n.contains("rocksdb")));
             }
         }
-
-        Durations durations() {
-            return new Durations(List.copyOf(millis));
-        }
+        checkpoints.sample();
+        return new PipelineRun(rate, endToEnd, CollectingReporter.sum(STATE_BYTES_WRITTEN),
+                CollectingReporter.sum(ROCKSDB_BYTES_WRITTEN), CollectingReporter.sum(ROCKSDB_COMPACTION_BYTES),
+                checkpoints);
     }
 }

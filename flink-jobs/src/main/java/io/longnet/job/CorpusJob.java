@@ -31,6 +31,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.state.rocksdb.RocksDBOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -189,6 +190,7 @@ public final class CorpusJob {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, ROCKSDB);
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        conf.set(RocksDBOptions.OPTIONS_FACTORY, KeyedStateRocksDbOptions.class.getName());
         conf.set(CheckpointingOptions.ENABLE_UNALIGNED, cfg.unalignedCheckpoints());
         conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);

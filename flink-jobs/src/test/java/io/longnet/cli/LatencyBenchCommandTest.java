@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class LatencyBenchCommandTest {
 
     private static final Set<String> KNOWN = Set.of("rate", "duration", "documents", "streams", "parallelism",
-            "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size", "predictions", "warm-up");
+            "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size", "predictions", "warm-up",
+            "hot-state-memory");
 
     private static LatencyBenchCommand.Settings settings(String... argv) {
         return LatencyBenchCommand.settings(new Args("bench-latency", List.of(argv), KNOWN));
@@ -34,8 +35,9 @@ class LatencyBenchCommandTest {
         assertThat(max.maxRate()).isTrue();
         assertThat(max.documents()).isEqualTo(300);
 
-        assertThat(settings("--delivery-guarantee", "at-least-once", "--checkpoint-interval", "1 s").jobOptions())
-                .isEqualTo(Map.of("delivery-guarantee", "at-least-once", "checkpoint-interval", "1 s"));
+        assertThat(settings("--delivery-guarantee", "at-least-once", "--checkpoint-interval", "1 s",
+                "--hot-state-memory", "2 gb").jobOptions()).isEqualTo(Map.of("delivery-guarantee", "at-least-once",
+                        "checkpoint-interval", "1 s", "hot-state-memory", "2 gb"));
     }
 
     @Test

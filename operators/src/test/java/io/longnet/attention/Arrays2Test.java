@@ -2,8 +2,14 @@ package io.longnet.attention;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.indexer.FloatIndexer;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class Arrays2Test {
@@ -36,5 +42,37 @@ class Arrays2Test {
                 .hasMessageContaining("row 3");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Arrays2.copyRow(rows2to5, 0, new float[3]))
                 .hasMessageContaining("3 floats");
+    }
+
+    /**
+     * A logits matrix of a large chunk ([m, V] with m V > 2^31) read row by row: the rows past float 2^31 come from
+     * their own place. The matrix lies over 8 GiB of malloc'd memory of which only the pages of the rows written
+     * here are ever touched, so the test costs a few KB, not 8 GiB.
+     */
+    @Test
+    void copyRowReadsRowsPastFloat2Pow31() {
+        int cols = 1 << 16;
+        long rows = (1L << 31) / cols + 2; // [32770, 65536]: the last two rows lie past float 2^31
+        long floats = rows * cols;
+        Pointer memory = Pointer.malloc(floats * Float.BYTES);
+        assertThat(memory.isNull()).as("malloc of %d bytes", floats * Float.BYTES).isFalse();
+        try {
+            FloatPointer values = new FloatPointer(memory).capacity(floats);
+            DataBuffer buffer = Nd4j.createBuffer(values, DataType.FLOAT, floats, FloatIndexer.create(values));
+            INDArray matrix = Nd4j.create(buffer, new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c');
+            for (long r : new long[] {0, (1L << 31) / cols - 1, rows - 2, rows - 1}) {
+                float[] written = new float[cols];
+                for (int c = 0; c < cols; c++) {
+                    written[c] = r * 7 + c; // distinct per row: a row read from the wrong place shows
+                }
+                values.position(r * cols).put(written, 0, cols);
+                values.position(0);
+                float[] read = new float[cols];
+                Arrays2.copyRow(matrix, r, read);
+                assertThat(read).as("row %d of %d", r, rows).containsExactly(written);
+            }
+        } finally {
+            Pointer.free(memory);
+        }
     }
 }

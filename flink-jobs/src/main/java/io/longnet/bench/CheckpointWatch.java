@@ -1,0 +1,50 @@
+package io.longnet.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The duration and checkpointed (incremental) size of each completed checkpoint of the job whose metrics
+ * {@link CollectingReporter} collects, read from the job's gauges {@code lastCheckpointDuration} and
+ * {@code lastCheckpointSize} whenever {@code numberOfCompletedCheckpoints} moves. Call {@link #sample()} more
+ * often than checkpoints complete: two that complete between samples count once ({@link #missed()} says how many).
+ */
+public final class CheckpointWatch {
+
+    private final List<Long> millis = new ArrayList<>();
+    private long uploadedBytes;
+    private long completed;
+    private long missed;
+
+    public synchronized void sample() {
+        long now = (long) CollectingReporter.sum("numberOfCompletedCheckpoints"::equals);
+        if (now > completed) {
+            missed += now - completed - 1;
+            completed = now;
+            millis.add((long) CollectingReporter.sum("lastCheckpointDuration"::equals));
+            uploadedBytes += (long) CollectingReporter.sum("lastCheckpointSize"::equals);
+        }
+    }
+
+    /** Checkpoints completed at the last sample. */
+    public synchronized long completed() {
+        return completed;
+    }
+
+    /** Completed checkpoints whose duration and size were not seen: they completed between two samples. */
+    public synchronized long missed() {
+        return missed;
+    }
+
+    /** The checkpointed sizes of the checkpoints seen, summed: the bytes the checkpoints uploaded. */
+    public synchronized long uploadedBytes() {
+        return uploadedBytes;
+    }
+
+    /** The durations of the checkpoints seen, in milliseconds; empty when none was seen. */
+    public synchronized Optional<LatencySummary> durations() {
+        return millis.isEmpty() ? Optional.empty()
+                : Optional.of(LatencySummary.of(millis.stream().mapToLong(Long::longValue).toArray()));
+    }
+}
