@@ -150,11 +150,17 @@ public final class LocalCluster {
             return Optional.empty();
         }
         long pid = Long.parseLong(Files.readString(pidFile).strip());
-        // A pid is reused after its process exits: only a process started on this configuration is ours; one whose
-        // command line cannot be read is not provably ours, and stopping a stranger is worse than leaving it.
-        return ProcessHandle.of(pid)
-                .filter(p -> p.info().commandLine().map(c -> c.contains(spec.confDir().toString())).orElse(false))
+        return ProcessHandle.of(pid).filter(p -> startedOn(p.info().commandLine(), spec.confDir()))
                 .map(p -> new Member(name, p));
+    }
+
+    /**
+     * Whether a process with this command line was started on the configuration in {@code confDir}. A pid is reused
+     * after its process exits, so only such a process is ours; one whose command line cannot be read (empty) is not
+     * provably ours, and stopping a stranger is worse than leaving it.
+     */
+    static boolean startedOn(Optional<String> commandLine, Path confDir) {
+        return commandLine.map(c -> c.contains(confDir.toString())).orElse(false);
     }
 
     /**

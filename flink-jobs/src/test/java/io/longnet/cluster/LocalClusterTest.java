@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,15 +34,7 @@ class LocalClusterTest {
      */
     @Test
     void startRefusesAPortInUseInsteadOfReportingAnotherCluster() throws Exception {
-        HttpServer other = HttpServer.create(new InetSocketAddress(0), 0);
-        byte[] overview = "{\"taskmanagers\": 9, \"slots-total\": 9, \"slots-available\": 9, \"jobs-running\": 0}"
-                .getBytes(StandardCharsets.UTF_8);
-        other.createContext("/overview", exchange -> {
-            exchange.sendResponseHeaders(200, overview.length);
-            exchange.getResponseBody().write(overview);
-            exchange.close();
-        });
-        other.start();
+        HttpServer other = overviewServer(9);
         try {
             int port = other.getAddress().getPort();
             ClusterSpec spec = new ClusterSpec(dir, 1, 1, port, freePort(), freePort(), "1g", "1g", Map.of());
@@ -95,5 +88,48 @@ class LocalClusterTest {
         } finally {
             stranger.destroyForcibly().waitFor();
         }
+    }
+
+    /** A process whose command line cannot be read is not provably ours: it is left alone, never stopped. */
+    @Test
+    void aProcessWhoseCommandLineCannotBeReadIsNotOurs() {
+        Path conf = dir.resolve("conf");
+        assertThat(LocalCluster.startedOn(Optional.empty(), conf)).isFalse();
+        assertThat(LocalCluster.startedOn(Optional.of("java -cp x Main --configDir /elsewhere"), conf))
+                .isFalse();
+        assertThat(LocalCluster.startedOn(Optional.of("java -cp x Main --configDir " + conf), conf)).isTrue();
+    }
+
+    /**
+     * Another cluster answers on our REST port with enough TaskManagers while our JobManager is gone: waiting for
+     * TaskManagers must fail naming the JobManager, not count the other cluster's as ours.
+     */
+    @Test
+    void awaitingTaskManagersFailsWhenOurJobManagerIsGoneWhateverTheRestPortSays() throws Exception {
+        HttpServer other = overviewServer(9);
+        try {
+            ClusterSpec spec = new ClusterSpec(dir, 1, 1, other.getAddress().getPort(), freePort(), freePort(), "1g",
+                    "1g", Map.of());
+            Files.createDirectories(spec.pidDir());
+            LocalCluster cluster = new LocalCluster(spec, List.of());
+            assertThatThrownBy(() -> cluster.awaitTaskManagers(1, Duration.ofSeconds(10)))
+                    .hasMessageContaining("the JobManager exited");
+        } finally {
+            other.stop(0);
+        }
+    }
+
+    /** An HTTP server on a free port whose {@code /overview} reports {@code taskManagers} TaskManagers. */
+    private static HttpServer overviewServer(int taskManagers) throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(0), 0);
+        byte[] overview = ("{\"taskmanagers\": " + taskManagers + ", \"slots-total\": " + taskManagers
+                + ", \"slots-available\": " + taskManagers + ", \"jobs-running\": 0}").getBytes(StandardCharsets.UTF_8);
+        server.createContext("/overview", exchange -> {
+            exchange.sendResponseHeaders(200, overview.length);
+            exchange.getResponseBody().write(overview);
+            exchange.close();
+        });
+        server.start();
+        return server;
     }
 }

@@ -22,6 +22,8 @@ import java.util.Random;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -249,7 +251,10 @@ class EncoderOperatorTest {
         try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> h =
                 harness(new EncoderOperator(otherDir.toString(), TOP_K, true))) {
             assertThatThrownBy(() -> h.restore(snapshot))
-                    .hasStackTraceContaining(model.fingerprint()).hasStackTraceContaining(other.fingerprint());
+                    .hasStackTraceContaining(model.fingerprint()).hasStackTraceContaining(other.fingerprint())
+                    .satisfies(e -> assertThat(ExceptionUtils.findThrowable(e, SuppressRestartsException.class))
+                            .as("restarts suppressed: a restart would restore the same checkpoint and fail again")
+                            .isPresent());
         }
     }
 

@@ -14,6 +14,9 @@ import io.longnet.kafka.OutputReader;
 import io.longnet.kafka.TopicAdmin;
 import io.longnet.kafka.TopicNames;
 import io.longnet.kafka.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -58,11 +61,13 @@ final class Pipeline implements AutoCloseable {
     final TopicNames topics;
     final JobConfig config;
     private final Map<String, String> options;
+    private final Path checkpoints;
     private JobClient job;
     private OutputReader reader;
 
     /** @param name unique per test: prefixes the topics, the group id and the transactional ids */
     Pipeline(String name, Path modelDir, Path checkpoints, Map<String, String> extraOptions) {
+        this.checkpoints = checkpoints;
         topics = new TopicNames(name + ".documents", name + ".embeddings", name + ".predictions", name + ".dead-letters");
         TopicAdmin.createAll(kafka.clientProperties(), Topics.specs(topics, 2, 1));
         Map<String, String> options = new HashMap<>(Map.of(
@@ -167,8 +172,29 @@ final class Pipeline implements AutoCloseable {
         awaitOutputs(() -> outputs().embeddings().stream().map(EmbeddingOut::id).distinct().count() >= documents
                         && outputs().predictions().stream().map(PredictionOut::id).distinct().count() >= documents,
                 "an embedding and a prediction of " + documents + " documents");
-        // A repeat may still be on its way: read what is there.
-        outputs().poll(Duration.ofMillis(500));
+        // Repeats may still be on their way, in the sinks' producers: the sinks flush at every checkpoint, so once a
+        // checkpoint triggered after this point has completed (the second to complete from now: one at a time),
+        // everything computed before now is in Kafka.
+        long now = newestCheckpoint();
+        awaitOutputs(() -> newestCheckpoint() >= now + 2,
+                "a checkpoint triggered after the last document's outputs");
+        outputs().readToEnd(OUTPUT_TIMEOUT);
+    }
+
+    /** The id of the running job's newest completed checkpoint (one with its metadata written), 0 before any. */
+    private long newestCheckpoint() {
+        Path jobDir = checkpoints.resolve(job.getJobID().toHexString());
+        if (!Files.isDirectory(jobDir)) {
+            return 0;
+        }
+        try (Stream<Path> dirs = Files.list(jobDir)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-")
+                            && Files.isRegularFile(d.resolve("_metadata")))
+                    .mapToLong(d -> Long.parseLong(d.getFileName().toString().substring("chk-".length())))
+                    .max().orElse(0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the checkpoints in " + jobDir, e);
+        }
     }
 
     JobStatus status() throws Exception {
