@@ -1,6 +1,7 @@
 package io.longnet.compute;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -17,6 +18,7 @@ public final class VectorMath {
     private static final float LN2_HIGH = 0.693359375f;        // ln 2 split so that n * LN2_HIGH is exact
     private static final float LN2_LOW = -2.12194440e-4f;
     private static final float ROUNDER = 12582912f;            // 1.5 * 2^23: adding it rounds to an integer
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
     private static final float LOWEST = -87.3f;                // below: the result underflows; returned as 0
     private static final float HIGHEST = 88.37f;               // above: float overflow; clamped (never reached here)
 
@@ -57,15 +59,22 @@ public final class VectorMath {
         return s;
     }
 
+    /**
+     * e^x per lane. The power of two 2^n is built from the bits of x / ln 2 + 1.5 * 2^23, whose low bits hold n:
+     * a float-to-int conversion would give the same n, but Java 17's compiler does not make the Vector API's
+     * conversions into vector instructions, and one of them made this method 6 times slower (3.3 against 0.55
+     * ns per value at 8 or 16 lanes).
+     */
     public static FloatVector exp(FloatVector x) {
         VectorMask<Float> underflow = x.compare(VectorOperators.LT, LOWEST);
         FloatVector clamped = x.max(LOWEST).min(HIGHEST);
-        FloatVector n = clamped.mul(LOG2E).add(ROUNDER).sub(ROUNDER);       // round(x / ln 2)
+        FloatVector shifted = clamped.mul(LOG2E).add(ROUNDER);             // its bits: ROUNDER's + round(x / ln 2)
+        FloatVector n = shifted.sub(ROUNDER);                               // round(x / ln 2), |n| <= 128
         FloatVector r = clamped.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));   // |r| <= ln 2 / 2
         FloatVector p = r.mul(1f / 5040).add(1f / 720).mul(r).add(1f / 120).mul(r).add(1f / 24).mul(r)
                 .add(1f / 6).mul(r).add(0.5f).mul(r).add(1f).mul(r).add(1f);
-        FloatVector scale = ((jdk.incubator.vector.IntVector) n.convert(VectorOperators.F2I, 0))
-                .add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector scale = ((IntVector) shifted.reinterpretAsInts()).add(127 - ROUNDER_BITS)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();             // 2^n
         FloatVector result = p.mul(scale);
         VectorMask<Float> nan = x.compare(VectorOperators.NE, x);
         return result.blend(0f, underflow).blend(x, nan);
