@@ -7,6 +7,7 @@ import io.longnet.bench.FlatCostBench;
 import io.longnet.bench.RuntimePlot;
 import io.longnet.compute.ComputeThreads;
 import io.longnet.compute.NativeThreadEnvironment;
+import io.longnet.compute.VectorMath;
 import io.longnet.decoder.LongNetDecoder;
 import io.longnet.model.Activation;
 import io.longnet.model.DilationSchedule;
@@ -20,6 +21,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -91,6 +94,8 @@ public final class BenchCommand {
                         : " (idle native workers spin and take cores from the kernel: see README, \"bench\")");
         double gemmBefore = gemmGflops();
         System.out.printf("gemm      : %.1f GFLOP/s (ND4J fp32, 2048x2048x2048)%n", gemmBefore);
+        System.out.printf("exp       : %.2f ns per value (VectorMath.exp, the softmaxes' exponential, %d lanes)%n",
+                expNanosPerValue(), FloatVector.SPECIES_PREFERRED.length());
 
         long warmUpStart = System.nanoTime();
         LongNetDecoder.warmUp();
@@ -119,6 +124,33 @@ public final class BenchCommand {
     }
 
     /**
+     * The best time per value of {@link VectorMath#exp} over a vocabulary-sized row (as the heads' softmax runs it),
+     * of 300 passes after the compiler had the loop.
+     */
+    private static double expNanosPerValue() {
+        VectorSpecies<Float> species = FloatVector.SPECIES_PREFERRED;
+        float[] row = new float[100_277]; // [V] of the cl100k_base models
+        for (int i = 0; i < row.length; i++) {
+            row[i] = (i % 100) * 0.37f - 18f;
+        }
+        double best = Double.MAX_VALUE;
+        float sink = 0;
+        for (int pass = 0; pass < 300; pass++) {
+            long start = System.nanoTime();
+            FloatVector sum = FloatVector.zero(species);
+            for (int j = 0; j <= row.length - species.length(); j += species.length()) {
+                sum = sum.add(VectorMath.exp(FloatVector.fromArray(species, row, j).sub(5f)));
+            }
+            sink += sum.lane(0);
+            best = Math.min(best, (System.nanoTime() - start) / (double) row.length);
+        }
+        if (!(sink > 0)) {
+            throw new IllegalStateException("exp summed to " + sink + ": the bench's own input went wrong");
+        }
+        return best;
+    }
+
+    /**
      * {@code bench --train}: training tokens/s and model FLOP utilisation of the code model's shape on 2 x 8192
      * tokens in chunks of 8192 (or --chunk, --chunks), against the gemm rate measured before and after.
      */
@@ -136,6 +168,8 @@ public final class BenchCommand {
                 NativeThreadEnvironment.describe(System.getenv()));
         double gemmBefore = gemmGflops();
         System.out.printf("gemm      : %.1f GFLOP/s (ND4J fp32, 2048x2048x2048)%n", gemmBefore);
+        System.out.printf("exp       : %.2f ns per value (VectorMath.exp, the softmaxes' exponential, %d lanes)%n",
+                expNanosPerValue(), FloatVector.SPECIES_PREFERRED.length());
         System.out.printf("train     : E=%d H=%d %d layers FFN %d, bytes (V=257), tied, w %s r %s, %d chunks of %d "
                 + "from position %d%n", c.embedDim(), c.heads(), c.layers(), c.ffnDim(),
                 c.schedule().segmentLengths(), c.schedule().dilatedRatios(), chunks, chunk, chunk);
