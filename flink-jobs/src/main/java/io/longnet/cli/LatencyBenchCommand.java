@@ -220,7 +220,15 @@ public final class LatencyBenchCommand {
                 thread.setDaemon(true);
                 return thread;
             });
-            sampler.scheduleAtFixedRate(checkpoints::sample, 0, 20, TimeUnit.MILLISECONDS);
+            sampler.scheduleAtFixedRate(() -> {
+                try {
+                    checkpoints.sample();
+                } catch (RuntimeException e) {
+                    // A task that throws is cancelled without a word: say so, the report will lack the durations.
+                    System.err.println("bench-latency: checkpoint sampling failed: " + e);
+                    throw e;
+                }
+            }, 0, 50, TimeUnit.MILLISECONDS);
             try (KafkaProducer<String, byte[]> producer = producer(kafka.clientProperties());
                     OutputArrivals arrivals = new OutputArrivals(kafka.clientProperties(), names, cfg.predictions())) {
                 Map<String, Long> sentAt = new ConcurrentHashMap<>();
@@ -288,8 +296,9 @@ public final class LatencyBenchCommand {
                 hotStateBytes, CollectingReporter.sum("hotStreams"::equals),
                 CollectingReporter.sum("hotStreamEvictions"::equals),
                 CollectingReporter.sum("hotStreamReloads"::equals));
-        System.out.printf(Locale.ROOT, "checkpoints: %d completed (warm-up included), durations %s%n",
-                checkpoints.completed(), checkpoints.durations().map(d -> d.format("seen")).orElse("none seen"));
+        System.out.printf(Locale.ROOT, "checkpoints: %d completed (warm-up included; %d between two samples, unseen), "
+                + "durations %s%n", checkpoints.completed(), checkpoints.missed(),
+                checkpoints.durations().map(d -> d.format("seen")).orElse("none seen"));
         for (Map.Entry<String, Histogram> e : CollectingReporter.histograms("documentLatencyMillis"::equals)
                 .entrySet()) {
             HistogramStatistics stats = e.getValue().getStatistics();

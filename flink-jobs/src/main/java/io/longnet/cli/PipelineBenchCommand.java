@@ -10,6 +10,7 @@ import io.longnet.demo.SampleCorpus;
 import io.longnet.job.CorpusJob;
 import io.longnet.job.JobConfig;
 import io.longnet.job.JobOptions;
+import io.longnet.job.KeyedStateRocksDbOptions;
 import io.longnet.job.ModelCheck;
 import io.longnet.job.LocalExecution;
 import io.longnet.kafka.Document;
@@ -138,6 +139,11 @@ public final class PipelineBenchCommand {
         printBytes("RocksDB's puts (all keyed state, ticker BYTES_WRITTEN)", run.rocksDbBytes(), tokens, keptRowBytes);
         printBytes("RocksDB's compactions' writes (ticker COMPACT_WRITE_BYTES)", run.compactionBytes(), tokens,
                 keptRowBytes);
+        if (run.compactionBytes() == 0) {
+            System.out.printf(Locale.ROOT, "  (no compaction ran: a column family is compacted every %d checkpoints, "
+                    + "so these figures leave compactions out; run more --documents for a steady-state figure)%n",
+                    KeyedStateRocksDbOptions.LEVEL0_COMPACTION_TRIGGER);
+        }
         printBytes("checkpoints' uploads (sum of each checkpoint's checkpointed size)",
                 run.checkpoints().uploadedBytes(), tokens, keptRowBytes);
         printBytes("this process's disk writes (/proc/self/io write_bytes: RocksDB's flushes and compactions, the "
@@ -256,8 +262,13 @@ public final class PipelineBenchCommand {
         }
         double endToEnd = (System.nanoTime() - submitted) / 1e9;
         double rate = (tokens - firstTokens) / ((lastAt - firstAt) / 1e9);
-        // RocksDB's native metrics are Flink Views, refreshed every View.UPDATE_INTERVAL_SECONDS: wait for one more.
-        Thread.sleep(TimeUnit.SECONDS.toMillis(View.UPDATE_INTERVAL_SECONDS + 1));
+        // RocksDB's native metrics are Flink Views, refreshed every View.UPDATE_INTERVAL_SECONDS: wait for one more,
+        // still noting the checkpoints that complete meanwhile.
+        long refreshed = System.nanoTime() + TimeUnit.SECONDS.toNanos(View.UPDATE_INTERVAL_SECONDS + 1);
+        while (System.nanoTime() < refreshed) {
+            checkpoints.sample();
+            Thread.sleep(100);
+        }
         for (Predicate<String> metric : List.of(ROCKSDB_BYTES_WRITTEN, ROCKSDB_COMPACTION_BYTES)) {
             if (CollectingReporter.identifiers(metric).isEmpty()) {
                 throw new IllegalStateException("a RocksDB native metric the bench reads was not registered; have: "

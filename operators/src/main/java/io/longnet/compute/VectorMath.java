@@ -1,7 +1,6 @@
 package io.longnet.compute;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -69,12 +68,12 @@ public final class VectorMath {
         VectorMask<Float> underflow = x.compare(VectorOperators.LT, LOWEST);
         FloatVector clamped = x.max(LOWEST).min(HIGHEST);
         FloatVector shifted = clamped.mul(LOG2E).add(ROUNDER);             // its bits: ROUNDER's + round(x / ln 2)
-        FloatVector n = shifted.sub(ROUNDER);                               // round(x / ln 2), |n| <= 128
+        FloatVector n = shifted.sub(ROUNDER);                               // round(x / ln 2), in [-126, 127]
         FloatVector r = clamped.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));   // |r| <= ln 2 / 2
         FloatVector p = r.mul(1f / 5040).add(1f / 720).mul(r).add(1f / 120).mul(r).add(1f / 24).mul(r)
                 .add(1f / 6).mul(r).add(0.5f).mul(r).add(1f).mul(r).add(1f);
-        FloatVector scale = ((IntVector) shifted.reinterpretAsInts()).add(127 - ROUNDER_BITS)
-                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();             // 2^n
+        FloatVector scale = shifted.reinterpretAsInts().add(127 - ROUNDER_BITS)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();             // 2^n, a normal float
         FloatVector result = p.mul(scale);
         VectorMask<Float> nan = x.compare(VectorOperators.NE, x);
         return result.blend(0f, underflow).blend(x, nan);

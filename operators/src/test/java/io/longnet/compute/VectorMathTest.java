@@ -38,6 +38,47 @@ class VectorMathTest {
         }
     }
 
+    /**
+     * The vector exp against the same steps in scalar float arithmetic, 2^n built with an int conversion: equal bit
+     * for bit (so a replay or a resumed training run gets the same numbers whichever path ran), over a sweep of
+     * [-90, 90] and the clamp limits, where n reaches -126 and 127.
+     */
+    @Test
+    void expEqualsTheScalarStepsBitForBit() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        float[] special = {-87.3f, Math.nextDown(-87.3f), Math.nextUp(-87.3f), 88.37f, Math.nextDown(88.37f),
+            88.4f, -88f, 0f, -0f, 1e-30f, -1e-30f, 0.34657359f, -0.34657359f};
+        int sweep = 1 << 16;
+        float[] x = new float[(sweep + special.length + lanes - 1) / lanes * lanes];
+        for (int i = 0; i < sweep; i++) {
+            x[i] = -90f + 180f * i / sweep;
+        }
+        System.arraycopy(special, 0, x, sweep, special.length);
+        for (int j = 0; j < x.length; j += lanes) {
+            float[] got = VectorMath.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, j)).toArray();
+            for (int i = 0; i < lanes; i++) {
+                assertThat(Float.floatToRawIntBits(got[i])).as("exp(%s)", x[j + i])
+                        .isEqualTo(Float.floatToRawIntBits(scalarExp(x[j + i])));
+            }
+        }
+    }
+
+    /** VectorMath.exp's steps, one float at a time. */
+    private static float scalarExp(float x) {
+        if (x != x) {
+            return x;
+        }
+        if (x < -87.3f) {
+            return 0f;
+        }
+        float clamped = Math.min(Math.max(x, -87.3f), 88.37f);
+        float n = clamped * 1.44269504088896341f + 12582912f - 12582912f;
+        float r = clamped - n * 0.693359375f - n * -2.12194440e-4f;
+        float p = ((((((r * (1f / 5040) + 1f / 720) * r + 1f / 120) * r + 1f / 24) * r + 1f / 6) * r + 0.5f) * r + 1f)
+                * r + 1f;
+        return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
     @Test
     void sumAddsTheLanesInOrder() {
         int lanes = FloatVector.SPECIES_PREFERRED.length();

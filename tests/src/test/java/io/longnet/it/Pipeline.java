@@ -172,11 +172,14 @@ final class Pipeline implements AutoCloseable {
         awaitOutputs(() -> outputs().embeddings().stream().map(EmbeddingOut::id).distinct().count() >= documents
                         && outputs().predictions().stream().map(PredictionOut::id).distinct().count() >= documents,
                 "an embedding and a prediction of " + documents + " documents");
-        // Repeats may still be on their way, in the sinks' producers: the sinks flush at every checkpoint, so once a
-        // checkpoint triggered after this point has completed (the second to complete from now: one at a time),
-        // everything computed before now is in Kafka.
+        // Repeats may still be on their way, in the network buffers or the sinks' producers. The sinks flush at
+        // every checkpoint, one checkpoint runs at a time, so the one after any in flight now (id now + 2) is
+        // triggered after now. Its barrier may overtake records in the buffers (unaligned checkpoints, the job's
+        // default); those reach the sinks before the next barrier and are flushed at checkpoint now + 3. Ids only
+        // grow (an aborted checkpoint uses one up), so once any checkpoint from now + 3 on has completed, everything
+        // computed before now is in Kafka.
         long now = newestCheckpoint();
-        awaitOutputs(() -> newestCheckpoint() >= now + 2,
+        awaitOutputs(() -> newestCheckpoint() >= now + 3,
                 "a checkpoint triggered after the last document's outputs");
         outputs().readToEnd(OUTPUT_TIMEOUT);
     }
