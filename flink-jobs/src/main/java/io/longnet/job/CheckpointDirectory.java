@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -87,7 +88,10 @@ public final class CheckpointDirectory {
         return root.resolve(jobId);
     }
 
-    /** The checkpoints with a metadata file, newest (highest id) first. */
+    /**
+     * The checkpoints with a metadata file, newest (highest id) first. A running job deletes subsumed checkpoints
+     * while this lists them: one that is gone before its metadata's time is read is left out, not an error.
+     */
     public List<Checkpoint> completed() {
         if (!Files.isDirectory(jobDir())) {
             return List.of();
@@ -98,8 +102,12 @@ public final class CheckpointDirectory {
                 Matcher name = CHECKPOINT.matcher(dir.getFileName().toString());
                 Path metadata = dir.resolve(METADATA);
                 if (name.matches() && Files.isRegularFile(metadata)) {
-                    found.add(new Checkpoint(Long.parseLong(name.group(1)), dir,
-                            Files.getLastModifiedTime(metadata).toInstant()));
+                    try {
+                        found.add(new Checkpoint(Long.parseLong(name.group(1)), dir,
+                                Files.getLastModifiedTime(metadata).toInstant()));
+                    } catch (NoSuchFileException subsumed) {
+                        // deleted since it was listed: no longer a checkpoint
+                    }
                 }
             }
         } catch (IOException e) {

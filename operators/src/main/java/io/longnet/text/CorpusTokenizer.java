@@ -15,6 +15,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -108,7 +109,7 @@ public final class CorpusTokenizer {
     private final int separatorId;
     private final int vocabularySize;
     private final Map<Integer, String> specialTokens;
-    private final Set<Integer> unassigned;
+    private final BitSet ordinary; // [vocabularySize]: below the vocabulary, not special, not unassigned
 
     private CorpusTokenizer(String name, Encoding encoding, int separatorId, int vocabularySize,
             Map<Integer, String> specialTokens, Set<Integer> unassigned) {
@@ -117,7 +118,10 @@ public final class CorpusTokenizer {
         this.separatorId = separatorId;
         this.vocabularySize = vocabularySize;
         this.specialTokens = specialTokens;
-        this.unassigned = unassigned;
+        this.ordinary = new BitSet(vocabularySize);
+        ordinary.set(0, vocabularySize);
+        specialTokens.keySet().forEach(ordinary::clear);
+        unassigned.forEach(ordinary::clear);
     }
 
     /** {@code single} and the ids [from, to). */
@@ -256,14 +260,9 @@ public final class CorpusTokenizer {
     /** The ordinary ids as ranges, e.g. "0..255" or "0..50255, 50257..50280", for messages. */
     private String ordinaryRanges() {
         StringBuilder ranges = new StringBuilder();
-        for (int id = 0; id < vocabularySize; id++) {
-            if (isOrdinary(id)) {
-                int from = id;
-                while (id + 1 < vocabularySize && isOrdinary(id + 1)) {
-                    id++;
-                }
-                ranges.append(ranges.length() == 0 ? "" : ", ").append(from).append("..").append(id);
-            }
+        for (int from = ordinary.nextSetBit(0); from >= 0; from = ordinary.nextSetBit(ordinary.nextClearBit(from))) {
+            ranges.append(ranges.length() == 0 ? "" : ", ").append(from).append("..")
+                    .append(ordinary.nextClearBit(from) - 1);
         }
         return ranges.toString();
     }
@@ -273,8 +272,7 @@ public final class CorpusTokenizer {
     }
 
     public boolean isOrdinary(int tokenId) {
-        return tokenId >= 0 && tokenId < vocabularySize && !specialTokens.containsKey(tokenId)
-                && !unassigned.contains(tokenId);
+        return tokenId >= 0 && ordinary.get(tokenId);
     }
 
     /** The id placed before every document of a stream. */

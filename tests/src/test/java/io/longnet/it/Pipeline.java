@@ -2,6 +2,7 @@ package io.longnet.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.longnet.job.CheckpointDirectory;
 import io.longnet.job.CorpusJob;
 import io.longnet.job.JobTaps;
 import io.longnet.job.JobConfig;
@@ -14,9 +15,6 @@ import io.longnet.kafka.OutputReader;
 import io.longnet.kafka.TopicAdmin;
 import io.longnet.kafka.TopicNames;
 import io.longnet.kafka.Topics;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -186,18 +184,8 @@ final class Pipeline implements AutoCloseable {
 
     /** The id of the running job's newest completed checkpoint (one with its metadata written), 0 before any. */
     private long newestCheckpoint() {
-        Path jobDir = checkpoints.resolve(job.getJobID().toHexString());
-        if (!Files.isDirectory(jobDir)) {
-            return 0;
-        }
-        try (Stream<Path> dirs = Files.list(jobDir)) {
-            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-")
-                            && Files.isRegularFile(d.resolve("_metadata")))
-                    .mapToLong(d -> Long.parseLong(d.getFileName().toString().substring("chk-".length())))
-                    .max().orElse(0);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list the checkpoints in " + jobDir, e);
-        }
+        return new CheckpointDirectory(checkpoints, job.getJobID().toHexString()).completed().stream()
+                .mapToLong(CheckpointDirectory.Checkpoint::id).max().orElse(0);
     }
 
     JobStatus status() throws Exception {
