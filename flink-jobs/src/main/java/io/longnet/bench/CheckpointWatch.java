@@ -13,6 +13,7 @@ import java.util.Optional;
 public final class CheckpointWatch {
 
     private final List<Long> millis = new ArrayList<>();
+    private final List<Long> seenAt = new ArrayList<>(); // wall clock (ms) of the sample that saw each one
     private long uploadedBytes;
     private long completed;
     private long missed;
@@ -23,6 +24,7 @@ public final class CheckpointWatch {
             missed += now - completed - 1;
             completed = now;
             millis.add((long) CollectingReporter.sum("lastCheckpointDuration"::equals));
+            seenAt.add(System.currentTimeMillis());
             uploadedBytes += (long) CollectingReporter.sum("lastCheckpointSize"::equals);
         }
     }
@@ -40,6 +42,17 @@ public final class CheckpointWatch {
     /** The checkpointed sizes of the checkpoints seen, summed: the bytes the checkpoints uploaded. */
     public synchronized long uploadedBytes() {
         return uploadedBytes;
+    }
+
+    /** The checkpoints seen between two wall-clock times (ms, [from, to)): their durations in ms, in order. */
+    public synchronized List<Long> durationsSeen(long from, long to) {
+        List<Long> in = new ArrayList<>();
+        for (int i = 0; i < seenAt.size(); i++) {
+            if (seenAt.get(i) >= from && seenAt.get(i) < to) {
+                in.add(millis.get(i));
+            }
+        }
+        return in;
     }
 
     /** The durations of the checkpoints seen, in milliseconds; empty when none was seen. */

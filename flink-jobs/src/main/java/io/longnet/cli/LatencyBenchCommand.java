@@ -51,7 +51,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
  * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--batch-wait D]
- * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--warm-up N]}:
+ * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--warm-up N] [--warm-up-seconds S]
+ * [--timeline S]}:
  * the corpus job's end-to-end latency as a consumer of its outputs sees it.
  *
  * <p>An in-process broker and the job on a local MiniCluster (RocksDB, checkpoints). A few warm-up documents per
@@ -60,6 +61,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * send time; a {@code read_committed} consumer of the embeddings and predictions topics notes when the first output
  * of each document arrives. Latency = arrival - record timestamp, one clock. With {@code --rate max} all documents
  * are sent at once: the latencies are then queueing, and the figure that counts is the throughput, the capacity.
+ * {@code --timeline S} adds the latencies per S-second window of send times, with the checkpoints seen completing
+ * in it: where in a run its slowest outputs were.
  */
 public final class LatencyBenchCommand {
 
@@ -69,6 +72,12 @@ public final class LatencyBenchCommand {
     static final int DEFAULT_STREAMS = 3;
     static final int WARM_UP_PER_STREAM = 3;
     /**
+     * Seconds of documents at the rate before the measured ones: the JIT compiles the broker's, the clients' and
+     * the job's code for a good half minute after they start, on the same cores, and those outputs came out up to
+     * 5 s late where the rest took under 2 s. Their latencies are a start-up's, not the steady state's.
+     */
+    static final int WARM_UP_SECONDS = 30;
+    /**
      * Longest wait without a new output, after the last document was sent: a backlog of any size is awaited while
      * outputs keep coming.
      */
@@ -77,19 +86,33 @@ public final class LatencyBenchCommand {
     /** The job options this command passes through to the job; every other is the job's default. */
     static final List<String> JOB_OPTIONS = List.of(JobOptions.DELIVERY_GUARANTEE.key(),
             JobOptions.CHECKPOINT_INTERVAL.key(), JobOptions.FLUSH_INTERVAL.key(), JobOptions.BATCH_WAIT.key(),
-            JobOptions.CHUNK_SIZE.key(), JobOptions.PREDICTIONS.key(), JobOptions.HOT_STATE_MEMORY.key());
+            JobOptions.CHUNK_SIZE.key(), JobOptions.PREDICTIONS.key(), JobOptions.HOT_STATE_MEMORY.key(),
+            JobOptions.UNWRITTEN_STATE_MEMORY.key());
 
     private LatencyBenchCommand() {
     }
 
-    /** @param rate documents per second, or infinity for as fast as the producer sends */
+    /**
+     * @param rate documents per second, or infinity for as fast as the producer sends
+     * @param warmUpSeconds how long documents are sent at the rate, not counted, before the measured ones (none at
+     *     {@code --rate max})
+     * @param timelineSeconds window of the per-window report, 0 for none
+     */
     record Settings(double rate, int documents, int streams, int parallelism, int warmUpPerStream,
-            Map<String, String> jobOptions) {
+            int warmUpSeconds, int timelineSeconds, Map<String, String> jobOptions) {
         Settings {
             if (!(rate > 0) || documents < 1 || streams < 1 || parallelism < 1) {
                 throw new IllegalArgumentException("bench-latency: rate, documents, streams and parallelism must be "
                         + "positive, got rate " + rate + ", documents " + documents + ", streams " + streams
                         + ", parallelism " + parallelism);
+            }
+            if (warmUpSeconds < 0) {
+                throw new IllegalArgumentException("bench-latency: --warm-up-seconds must be >= 0, got "
+                        + warmUpSeconds);
+            }
+            if (timelineSeconds < 0) {
+                throw new IllegalArgumentException("bench-latency: --timeline must be seconds per window, >= 1, got "
+                        + timelineSeconds);
             }
             if (warmUpPerStream < 0) {
                 throw new IllegalArgumentException("bench-latency: --warm-up must be >= 0 documents per stream, got "
@@ -105,7 +128,7 @@ public final class LatencyBenchCommand {
 
     public static void run(List<String> argv) throws Exception {
         Set<String> known = new java.util.HashSet<>(Set.of("model", "rate", "duration", "documents", "streams",
-                "parallelism", "warm-up"));
+                "parallelism", "warm-up", "warm-up-seconds", "timeline"));
         known.addAll(JOB_OPTIONS);
         Args args = new Args("bench-latency", argv, known);
         Settings settings = settings(args);
@@ -150,20 +173,23 @@ public final class LatencyBenchCommand {
             }
         });
         return new Settings(rate, documents, args.positiveInt("streams", DEFAULT_STREAMS),
-                args.positiveInt("parallelism", 1), warmUp(args), jobOptions);
+                args.positiveInt("parallelism", 1),
+                nonNegative(args, "warm-up", WARM_UP_PER_STREAM, "documents per stream"),
+                nonNegative(args, "warm-up-seconds", WARM_UP_SECONDS, "seconds"),
+                args.has("timeline") ? args.positiveInt("timeline", 1) : 0, jobOptions);
     }
 
-    private static int warmUp(Args args) {
-        String text = args.optional("warm-up", String.valueOf(WARM_UP_PER_STREAM));
+    private static int nonNegative(Args args, String name, int fallback, String unit) {
+        String text = args.optional(name, String.valueOf(fallback));
         try {
-            int perStream = Integer.parseInt(text);
-            if (perStream >= 0) {
-                return perStream;
+            int value = Integer.parseInt(text);
+            if (value >= 0) {
+                return value;
             }
         } catch (NumberFormatException e) {
             // the usage error below
         }
-        throw new Args.UsageException("bench-latency: --warm-up must be documents per stream, >= 0, got \"" + text
+        throw new Args.UsageException("bench-latency: --" + name + " must be " + unit + ", >= 0, got \"" + text
                 + "\"");
     }
 
@@ -185,7 +211,10 @@ public final class LatencyBenchCommand {
     private static void run(ModelDirectory model, Settings settings, Path work) throws Exception {
         List<Document> warmUp = documents("warm-up", settings.warmUpPerStream() * settings.streams(),
                 settings.streams(), 0);
-        List<Document> docs = documents("bench", settings.documents(), settings.streams(), warmUp.size());
+        List<Document> atRate = settings.maxRate() ? List.of() : documents("warm-up-at-rate",
+                (int) Math.ceil(settings.rate() * settings.warmUpSeconds()), settings.streams(), warmUp.size());
+        List<Document> docs = documents("bench", settings.documents(), settings.streams(),
+                warmUp.size() + atRate.size());
         CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir());
         long tokens = docs.stream().mapToLong(d -> tokenizer.encode(d.text()).length + 1L).sum(); // + separator
 
@@ -235,17 +264,20 @@ public final class LatencyBenchCommand {
                 warmUp.forEach(doc -> send(producer, names.documents(), doc, sentAt));
                 producer.flush();
                 arrivals.await(warmUp, DRAIN_TIMEOUT, job);
-                System.out.printf(Locale.ROOT, "warm-up: %d documents out; sending %d documents%n", warmUp.size(),
-                        docs.size());
-
-                Thread sender = new Thread(() -> sendAtRate(producer, names.documents(), docs, settings.rate(),
-                        sentAt), "bench-latency-sender");
+                if (!atRate.isEmpty()) {
+                    System.out.printf(Locale.ROOT, "warm-up: %d documents out; sending %d at the rate, not counted "
+                            + "(--warm-up-seconds %d)%n", warmUp.size(), atRate.size(), settings.warmUpSeconds());
+                    sendAtRateAndAwait(producer, names.documents(), atRate, settings.rate(), sentAt, arrivals, job);
+                }
+                System.out.printf(Locale.ROOT, "warm-up: %d documents out; sending %d documents%n",
+                        warmUp.size() + atRate.size(), docs.size());
                 long start = System.currentTimeMillis();
-                sender.start();
-                long sendSeconds = settings.maxRate() ? 0 : (long) Math.ceil(docs.size() / settings.rate());
-                boolean complete = arrivals.await(docs, Duration.ofSeconds(sendSeconds).plus(DRAIN_TIMEOUT), job);
-                sender.join();
+                boolean complete = sendAtRateAndAwait(producer, names.documents(), docs, settings.rate(), sentAt,
+                        arrivals, job);
                 report(arrivals, docs, sentAt, tokens, start, settings, cfg.hotStateMemory().getBytes(), checkpoints);
+                if (settings.timelineSeconds() > 0) {
+                    timeline(arrivals, docs, sentAt, start, settings.timelineSeconds(), checkpoints);
+                }
                 loadAverage().ifPresent(load -> System.out.println("load average at the end (1, 5, 15 min; other "
                         + "processes count too): " + load));
                 if (!complete) {
@@ -296,6 +328,12 @@ public final class LatencyBenchCommand {
                 hotStateBytes, CollectingReporter.sum("hotStreams"::equals),
                 CollectingReporter.sum("hotStreamEvictions"::equals),
                 CollectingReporter.sum("hotStreamReloads"::equals));
+        for (Map.Entry<String, Histogram> e : CollectingReporter.histograms("barrierWriteMillis"::equals).entrySet()) {
+            HistogramStatistics stats = e.getValue().getStatistics();
+            System.out.printf(Locale.ROOT, "  encoder subtask %s: state writes at a barrier (no output meanwhile) p50 "
+                            + "%.0f ms, max %d ms over %d checkpoints%n", subtask(e.getKey()), stats.getQuantile(0.5),
+                    stats.getMax(), e.getValue().getCount());
+        }
         System.out.printf(Locale.ROOT, "checkpoints: %d completed (warm-up included; %d between two samples, unseen), "
                 + "durations %s%n", checkpoints.completed(), checkpoints.missed(),
                 checkpoints.durations().map(d -> d.format("seen")).orElse("none seen"));
@@ -306,6 +344,28 @@ public final class LatencyBenchCommand {
                             + "warm-up included), subtask %s: p50 %.0f ms, p99 %.0f ms, max %d ms over %d documents%n",
                     subtask(e.getKey()), stats.getQuantile(0.5), stats.getQuantile(0.99), stats.getMax(),
                     e.getValue().getCount());
+        }
+    }
+
+    /**
+     * Per window of {@code seconds} from {@code start} by send time: documents sent, the p50 and max of their
+     * latencies, and the durations of the checkpoints seen completing in the window.
+     */
+    private static void timeline(OutputArrivals arrivals, List<Document> docs, Map<String, Long> sentAt,
+            long start, int seconds, CheckpointWatch checkpoints) {
+        Map<String, Long> arrived = arrivals.arrivals(arrivals.predictionsOn());
+        long window = seconds * 1000L;
+        long last = docs.stream().mapToLong(d -> sentAt.get(d.id())).max().orElse(start);
+        System.out.printf(Locale.ROOT, "timeline (windows of %d s by send time; latencies of the %s):%n", seconds,
+                arrivals.predictionsOn() ? "predictions" : "embeddings");
+        for (long from = start; from <= last; from += window) {
+            long lo = from;
+            long[] millis = docs.stream().filter(d -> sentAt.get(d.id()) >= lo && sentAt.get(d.id()) < lo + window
+                    && arrived.containsKey(d.id())).mapToLong(d -> arrived.get(d.id()) - sentAt.get(d.id())).toArray();
+            java.util.Arrays.sort(millis);
+            System.out.printf(Locale.ROOT, "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  checkpoints (ms) %s%n",
+                    (from - start) / 1000, millis.length, millis.length == 0 ? 0 : millis[millis.length / 2],
+                    millis.length == 0 ? 0 : millis[millis.length - 1], checkpoints.durationsSeen(lo, lo + window));
         }
     }
 
@@ -342,6 +402,21 @@ public final class LatencyBenchCommand {
         producer.send(new ProducerRecord<>(topic, null, now, doc.stream(), doc.toJson()));
     }
 
+    /**
+     * Sends {@code docs} at {@code rate} from a thread of its own while this one notes their outputs; false when
+     * none arrived for {@link #DRAIN_TIMEOUT} after the last send.
+     */
+    private static boolean sendAtRateAndAwait(KafkaProducer<String, byte[]> producer, String topic,
+            List<Document> docs, double rate, Map<String, Long> sentAt, OutputArrivals arrivals, JobClient job)
+            throws Exception {
+        Thread sender = new Thread(() -> sendAtRate(producer, topic, docs, rate, sentAt), "bench-latency-sender");
+        sender.start();
+        long sendSeconds = Double.isInfinite(rate) ? 0 : (long) Math.ceil(docs.size() / rate);
+        boolean complete = arrivals.await(docs, Duration.ofSeconds(sendSeconds).plus(DRAIN_TIMEOUT), job);
+        sender.join();
+        return complete;
+    }
+
     /** Open loop: document i goes out at start + i / rate, however late the outputs are. */
     private static void sendAtRate(KafkaProducer<String, byte[]> producer, String topic, List<Document> docs,
             double rate, Map<String, Long> sentAt) {
@@ -364,6 +439,7 @@ public final class LatencyBenchCommand {
      */
     static final class OutputArrivals implements AutoCloseable {
         static final String ISOLATION = "read_committed";
+        private static final long STATUS_CHECK_NANOS = 1_000_000_000L;
 
         private final KafkaConsumer<String, byte[]> consumer;
         private final TopicNames topics;
@@ -391,11 +467,11 @@ public final class LatencyBenchCommand {
             consumer.seekToBeginning(partitions);
         }
 
-        /** Reads until both outputs of every document arrived; false if {@code timeout} passed first. */
         /** Waits until every document's outputs arrived; false when none arrives for {@code timeout}. */
         boolean await(List<Document> docs, Duration timeout, JobClient job) throws Exception {
             long deadline = System.nanoTime() + timeout.toNanos();
             long seen = predictions.size() + embeddings.size();
+            long nextStatusCheck = System.nanoTime();
             while (missing(docs) > 0) {
                 if (predictions.size() + embeddings.size() > seen) {
                     seen = predictions.size() + embeddings.size();
@@ -404,8 +480,13 @@ public final class LatencyBenchCommand {
                 if (System.nanoTime() > deadline) {
                     return false;
                 }
-                if (job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
-                    throw new IllegalStateException("the job ended: " + job.getJobStatus().get());
+                if (System.nanoTime() > nextStatusCheck) {
+                    // Asked once a second, not at every poll: each ask is a round trip to the JobManager, which
+                    // took a sixth of a core from the job being measured.
+                    if (job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                        throw new IllegalStateException("the job ended: " + job.getJobStatus().get());
+                    }
+                    nextStatusCheck = System.nanoTime() + STATUS_CHECK_NANOS;
                 }
                 poll();
             }

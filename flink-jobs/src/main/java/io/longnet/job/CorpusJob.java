@@ -129,7 +129,7 @@ public final class CorpusJob {
                 .transform("dilated encoder", TypeInformation.of(EncodedChunk.class),
                         new EncoderOperator(cfg.modelDir().toString(), cfg.topK(), cfg.predictions(),
                                 cfg.hotStateMemory().getBytes(), cfg.onModelChange(), cfg.encoderThreads(),
-                                cfg.encoderBatching()))
+                                cfg.encoderBatching(), cfg.unwrittenStateMemory().getBytes()))
                 .uid("dilated-encoder");
 
         SingleOutputStreamOperator<EmbeddingOut> embeddings = DataStreamUtils.reinterpretAsKeyedStream(

@@ -43,6 +43,7 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
  * @param startingOffsets       where a job without a checkpoint starts reading
  * @param encoderThreads        threads per encoder: configured, or a share of its TaskManager's cores
  * @param deliveryGuarantee     how the sinks write: in transactions (exactly once) or at once (at least once)
+ * @param unwrittenStateMemory  most new k/v rows one encoder holds unwritten between checkpoints
  */
 public record JobConfig(
         String bootstrapServers,
@@ -66,7 +67,8 @@ public record JobConfig(
         Duration transactionTimeout,
         StartingOffsets startingOffsets,
         EncoderThreads encoderThreads,
-        Delivery deliveryGuarantee) {
+        Delivery deliveryGuarantee,
+        MemorySize unwrittenStateMemory) {
 
     static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofMillis(10);
     static final int MAX_KEY_GROUPS = KeyGroupRangeAssignment.UPPER_BOUND_MAX_PARALLELISM;
@@ -129,6 +131,9 @@ public record JobConfig(
         if (encoderThreads == null) {
             throw new IllegalArgumentException(JobOptions.ENCODER_THREADS.key() + " must be set or defaulted");
         }
+        if (unwrittenStateMemory == null) {
+            throw new IllegalArgumentException(JobOptions.UNWRITTEN_STATE_MEMORY.key() + " must be set");
+        }
     }
 
     /** Reads and validates every {@link JobOptions} option; Flink's parse errors name the key and the value. */
@@ -175,7 +180,8 @@ public record JobConfig(
                 conf.get(JobOptions.TRANSACTION_TIMEOUT),
                 conf.get(JobOptions.STARTING_OFFSETS),
                 new EncoderThreads(threads),
-                conf.get(JobOptions.DELIVERY_GUARANTEE));
+                conf.get(JobOptions.DELIVERY_GUARANTEE),
+                conf.get(JobOptions.UNWRITTEN_STATE_MEMORY));
     }
 
     /**
@@ -209,7 +215,7 @@ public record JobConfig(
                 predictions,
                 checkpointInterval, unalignedCheckpoints, dir, hotStateMemory, maxParallelism, onModelChange,
                 maxDocumentBytes, groupId, transactionalIdPrefix, transactionTimeout, startingOffsets, encoderThreads,
-                deliveryGuarantee);
+                deliveryGuarantee, unwrittenStateMemory);
     }
 
     private static void requireText(ConfigOption<String> option, String value) {

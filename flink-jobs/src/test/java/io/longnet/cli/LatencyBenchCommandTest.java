@@ -13,7 +13,7 @@ class LatencyBenchCommandTest {
 
     private static final Set<String> KNOWN = Set.of("rate", "duration", "documents", "streams", "parallelism",
             "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size", "predictions", "warm-up",
-            "hot-state-memory");
+            "warm-up-seconds", "timeline", "hot-state-memory");
 
     private static LatencyBenchCommand.Settings settings(String... argv) {
         return LatencyBenchCommand.settings(new Args("bench-latency", List.of(argv), KNOWN));
@@ -28,6 +28,10 @@ class LatencyBenchCommandTest {
         assertThat(defaults.jobOptions()).isEmpty();
         assertThat(defaults.warmUpPerStream()).isEqualTo(3);
         assertThat(settings("--warm-up", "0").warmUpPerStream()).isZero();
+        assertThat(defaults.warmUpSeconds()).isEqualTo(30);
+        assertThat(settings("--warm-up-seconds", "0").warmUpSeconds()).isZero();
+        assertThat(defaults.timelineSeconds()).as("no timeline unless asked").isZero();
+        assertThat(settings("--timeline", "5").timelineSeconds()).isEqualTo(5);
 
         assertThat(settings("--rate", "2.5", "--duration", "10").documents()).isEqualTo(25);
         assertThat(settings("--rate", "2.5", "--documents", "7").documents()).isEqualTo(7);
@@ -49,6 +53,9 @@ class LatencyBenchCommandTest {
         assertThatThrownBy(() -> settings("--streams", "0")).hasMessageContaining("--streams must be a positive");
         assertThatThrownBy(() -> settings("--warm-up", "-1"))
                 .hasMessage("bench-latency: --warm-up must be documents per stream, >= 0, got \"-1\"");
+        assertThatThrownBy(() -> settings("--warm-up-seconds", "soon"))
+                .hasMessage("bench-latency: --warm-up-seconds must be seconds, >= 0, got \"soon\"");
+        assertThatThrownBy(() -> settings("--timeline", "0")).hasMessageContaining("--timeline must be a positive");
     }
 
     @Test

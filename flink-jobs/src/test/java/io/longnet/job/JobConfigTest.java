@@ -53,6 +53,9 @@ class JobConfigTest {
         assertThat(cfg.startingOffsets()).isEqualTo(JobOptions.StartingOffsets.EARLIEST);
         assertThat(cfg.encoderThreads()).isEqualTo(EncoderThreads.perSlotShare());
         assertThat(cfg.deliveryGuarantee()).isEqualTo(Delivery.EXACTLY_ONCE);
+        assertThat(cfg.unwrittenStateMemory().getBytes()).isEqualTo(16L << 20);
+        assertThat(JobConfig.fromMap(with("unwritten-state-memory", "0 b")).unwrittenStateMemory().getBytes())
+                .as("0: every stream written after its forward").isZero();
     }
 
     @Test

@@ -79,9 +79,65 @@ public final class ChunkEncoder {
         return modelFingerprint;
     }
 
+    /** Bytes of new kept k/v rows one token adds, all layers and branches: what a write carries per token. */
+    public double newRowBytesPerToken() {
+        return persistence.newRowBytesPerToken();
+    }
+
     /** A stream at position 0. */
     public EncoderStream newStream() {
         return new EncoderStream(new StreamingDecoder(decoder), null, KvPersistence.NEVER_WRITTEN);
+    }
+
+    /** Lengths of the warm-up's chunks, in turn: what a steady trickle of documents makes, and a larger one. */
+    private static final int[] WARM_UP_CHUNK_TOKENS = {12, 40, 96};
+    /** Most streams in one warm-up forward. */
+    private static final int WARM_UP_STREAMS = 3;
+    private static final String WARM_UP_TEXT = "/** Returns the index of the first element equal to the key, or -1. */\n"
+            + "public static int indexOf(int[] values, int key) {\n    for (int i = 0; i < values.length; i++) {\n"
+            + "        if (values[i] == key) {\n            return i;\n        }\n    }\n    return -1;\n}\n";
+
+    /**
+     * Encodes made-up documents of throwaway streams, one stream's chunk alone and two or three in one forward, at
+     * a few chunk lengths, until {@code forwards} forwards ran or {@code budgetMillis} passed: the JIT compiles the
+     * encode path (the batched forward, the heads' scores and top-k) before the first real chunk waits for it.
+     * Until its optimising compiler has intrinsified the Vector API calls they run tens of times slower, so
+     * without this a job's first seconds of outputs came out seconds late. Nothing of it is kept.
+     *
+     * @return the forwards run
+     */
+    public int warmUp(int forwards, long budgetMillis) {
+        int[] text = tokenizer.encode(WARM_UP_TEXT);
+        EncoderStream[] streams = new EncoderStream[WARM_UP_STREAMS];
+        Arrays.setAll(streams, i -> newStream());
+        long deadline = System.nanoTime() + budgetMillis * 1_000_000;
+        int run = 0;
+        while (run < forwards && System.nanoTime() < deadline) {
+            int tokens = WARM_UP_CHUNK_TOKENS[(run / WARM_UP_STREAMS) % WARM_UP_CHUNK_TOKENS.length];
+            List<Input> inputs = new ArrayList<>();
+            for (int i = 0; i <= run % WARM_UP_STREAMS; i++) {
+                String stream = "warm-up-" + i;
+                inputs.add(new Input(stream, streams[i], warmUpDocument(stream + "-" + run, text,
+                        streams[i].position(), tokens)));
+            }
+            List<Encoded> encoded = encode(inputs); // in the inputs' order: streams 0..
+            for (int i = 0; i < encoded.size(); i++) {
+                streams[i] = encoded.get(i).stream();
+            }
+            run++;
+        }
+        return run;
+    }
+
+    /** A chunk at {@code position} of {@code tokens} tokens: the separator, then one whole document of text. */
+    private Chunk warmUpDocument(String docId, int[] text, long position, int tokens) {
+        int[] ids = new int[tokens]; // [tokens]
+        ids[0] = tokenizer.separatorId();
+        for (int i = 1; i < tokens; i++) {
+            ids[i] = text[(i - 1) % text.length];
+        }
+        return new Chunk(position, ids, List.of(new DocSpan(docId, position + 1, tokens - 1,
+                DocSpan.UNKNOWN_BYTE_COUNT, 1, tokens - 1, true, true)));
     }
 
     /** What {@link #persist} wrote to the k/v store, and the meta the caller stores beside it. */

@@ -12,12 +12,14 @@ import io.longnet.state.StreamMeta;
 import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
@@ -50,8 +52,10 @@ import org.slf4j.LoggerFactory;
  * <p>Keyed state (format 2, see {@code operators/STATE-FORMAT.md}): {@code stream-meta} ({@link StreamMeta}: model,
  * context start, position, last feature row) and, per branch b, {@code kv-branch-b}, a map of the open
  * segment's k/v pieces ({@link io.longnet.state.KvPersistence}). Both are written for a stream only when it
- * advanced since its last write: before each checkpoint barrier, or when it is evicted from memory. Only
- * rows appended since the previous write reach RocksDB; a closed segment's map is cleared.
+ * advanced since its last write: before each checkpoint barrier, when it is evicted from memory, or after a
+ * forward when the hot streams hold more than {@code unwrittenStateBytes} of new rows unwritten (so that a barrier
+ * never has more than that to write). Only rows appended since the previous write reach RocksDB; a closed
+ * segment's map is cleared.
  *
  * <p>Batches: chunks of several streams that arrive close together are encoded in one forward ({@link
  * EncoderBatching}: up to the chunk size in tokens, waiting at most its wait after the first). Before a checkpoint
@@ -75,7 +79,8 @@ import org.slf4j.LoggerFactory;
  * {@link #STREAM_METRICS_LIMIT} streams of a subtask); counters {@code tokensEncoded}, {@code bytesWrittenToState}, {@code hotStreamEvictions},
  * {@code hotStreamReloads}, {@code chunksFailed} (chunks in which a document failed); gauges {@code kvStateBytes} (kept k/v of the hot streams), {@code hotStateBytes}
  * (their buffers as allocated), {@code hotStreams}; histograms {@code chunkLatencyMillis} (the time of the forward
- * that encoded the chunk) and {@code chunksPerBatch}.
+ * that encoded the chunk), {@code chunksPerBatch} and {@code barrierWriteMillis} (the state writes left for a
+ * checkpoint barrier, during which no output goes out).
  */
 public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         implements OneInputStreamOperator<StreamChunk, EncodedChunk> {
@@ -84,8 +89,20 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private static final Logger LOG = LoggerFactory.getLogger(EncoderOperator.class);
     /** Hot k/v memory when none is given: 1 GiB. */
     public static final long DEFAULT_HOT_STATE_BYTES = 1L << 30;
+    /**
+     * New k/v rows the hot streams may hold unwritten when none is given: 16 MiB, which RocksDB takes in tens of
+     * milliseconds. With every write left to the barrier, a 10 s checkpoint interval at 15 documents/s of the
+     * docker model wrote 80-90 MB there, in 0.2-0.9 s during which no output went out.
+     */
+    public static final long DEFAULT_UNWRITTEN_STATE_BYTES = 16L << 20;
     /** Streams per subtask with their own position gauge. */
     public static final int STREAM_METRICS_LIMIT = 100;
+    /** Most forwards of the encoder's warm-up ({@link ChunkEncoder#warmUp}), once per JVM. */
+    static final int WARM_UP_FORWARDS = 30;
+    /** Most time the warm-up takes: a larger model runs fewer of its forwards, the JIT compiles on meanwhile. */
+    static final long WARM_UP_BUDGET_MILLIS = 5_000;
+    /** Whether this JVM's encoder code was warmed up: the compiled code serves every model and later restarts. */
+    private static final AtomicBoolean WARMED_UP = new AtomicBoolean();
 
     private final String modelDir;
     private final int topK;
@@ -94,6 +111,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private final ModelChange onModelChange;
     private final EncoderThreads threads;
     private final EncoderBatching batching;
+    private final long unwrittenStateBytes;
 
     private transient ChunkEncoder encoder;
     private transient ValueState<byte[]> streamMeta;          // StreamMeta.toBytes()
@@ -118,6 +136,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     private transient volatile int hotCount;
     private transient Map<String, Long> positions; // stream -> position, read by metric reporters
     private transient Histogram chunksPerBatch;
+    private transient Histogram barrierWriteMillis;
     private transient List<Pending> pending;       // the batch waiting to be encoded, in arrival order
     private transient Set<String> pendingStreams;  // their streams
     private transient long pendingRows;            // the logits rows they reserve (EncoderBatching)
@@ -150,6 +169,17 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
      */
     public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes,
             ModelChange onModelChange, EncoderThreads threads, EncoderBatching batching) {
+        this(modelDir, topK, predictions, hotStateBytes, onModelChange, threads, batching,
+                DEFAULT_UNWRITTEN_STATE_BYTES);
+    }
+
+    /**
+     * As {@link #EncoderOperator(String, int, boolean, long, ModelChange, EncoderThreads, EncoderBatching)}, with
+     * the most bytes of new k/v rows the hot streams hold unwritten between checkpoints (>= 0): beyond it, the
+     * streams with the most are written after a forward, so that a checkpoint barrier writes at most that much.
+     */
+    public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes,
+            ModelChange onModelChange, EncoderThreads threads, EncoderBatching batching, long unwrittenStateBytes) {
         if (modelDir == null || modelDir.isBlank()) {
             throw new IllegalArgumentException("model directory must be set, got '" + modelDir + "'");
         }
@@ -159,6 +189,9 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         if (hotStateBytes < 1) {
             throw new IllegalArgumentException("hot state memory must be >= 1 byte, got " + hotStateBytes);
         }
+        if (unwrittenStateBytes < 0) {
+            throw new IllegalArgumentException("unwritten state must be >= 0 bytes, got " + unwrittenStateBytes);
+        }
         this.modelDir = modelDir;
         this.topK = topK;
         this.predictions = predictions;
@@ -166,6 +199,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         this.onModelChange = onModelChange;
         this.threads = threads;
         this.batching = batching;
+        this.unwrittenStateBytes = unwrittenStateBytes;
     }
 
     /**
@@ -187,6 +221,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         LOG.info("Encoder threads: {} ({} cores, {} slots on this TaskManager)", count,
                 Runtime.getRuntime().availableProcessors(), slots);
         encoder = loadEncoder();
+        warmUpOncePerJvm();
         restored = context.isRestored();
         encoderModel = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("encoder-model", Types.STRING));
@@ -208,6 +243,19 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
                         + modelDir + "': restore with the model that wrote the checkpoint, start without it, or set "
                         + "on-model-change RESTART_STREAMS"));
             }
+        }
+    }
+
+    /**
+     * The first encoder of a JVM runs made-up chunks through the encode path before it takes real ones, so that
+     * the JIT compiles it then, not while real outputs wait (the first 10-15 s of a job at 15 documents/s came
+     * out 2-3 s late without it). A restarted task in the same JVM finds the code compiled and skips it.
+     */
+    private void warmUpOncePerJvm() {
+        if (WARMED_UP.compareAndSet(false, true)) {
+            long start = System.nanoTime();
+            int forwards = encoder.warmUp(WARM_UP_FORWARDS, WARM_UP_BUDGET_MILLIS);
+            LOG.info("Encoder warm-up: {} forwards in {} ms", forwards, (System.nanoTime() - start) / 1_000_000);
         }
     }
 
@@ -236,6 +284,8 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         chunksFailed = getMetricGroup().counter("chunksFailed");
         chunkLatencyMillis = getMetricGroup().histogram("chunkLatencyMillis", new DescriptiveStatisticsHistogram(1024));
         chunksPerBatch = getMetricGroup().histogram("chunksPerBatch", new DescriptiveStatisticsHistogram(1024));
+        barrierWriteMillis = getMetricGroup().histogram("barrierWriteMillis",
+                new DescriptiveStatisticsHistogram(1024));
         pending = new ArrayList<>();
         pendingStreams = new HashSet<>();
         getMetricGroup().meter("tokensPerSecond", new MeterView(tokensEncoded));
@@ -402,6 +452,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         for (int from = 0; from < batch.size(); ) {
             from = encodeFitting(batch, from);
         }
+        writeBeyondUnwrittenLimit();
         if (key != null) {
             setCurrentKey(key);
         }
@@ -535,11 +586,45 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         }
     }
 
+    /**
+     * When the hot streams hold more than {@code unwrittenStateBytes} of new rows unwritten, writes the streams
+     * with the most until at most half of it is left: the writes a checkpoint barrier would do at once are done a
+     * few streams at a time, after the forwards whose outputs went out. Rows written this way whose segment closes
+     * before the checkpoint were written for nothing (their map is cleared), which RocksDB mostly absorbs in its
+     * memtable: the put and the delete meet there before a flush.
+     */
+    private void writeBeyondUnwrittenLimit() throws Exception {
+        double bytesPerToken = encoder.newRowBytesPerToken();
+        List<Map.Entry<String, EncoderStream>> dirty = new ArrayList<>();
+        long unwrittenTokens = 0;
+        for (Map.Entry<String, EncoderStream> e : hot.all()) {
+            if (e.getValue().dirty()) {
+                dirty.add(e);
+                unwrittenTokens += e.getValue().unwrittenTokens();
+            }
+        }
+        if (unwrittenTokens * bytesPerToken <= unwrittenStateBytes) {
+            return;
+        }
+        dirty.sort(Comparator.comparingLong(
+                (Map.Entry<String, EncoderStream> e) -> e.getValue().unwrittenTokens()).reversed());
+        for (Map.Entry<String, EncoderStream> e : dirty) {
+            if (unwrittenTokens * bytesPerToken <= unwrittenStateBytes / 2.0) {
+                break;
+            }
+            unwrittenTokens -= e.getValue().unwrittenTokens();
+            setCurrentKey(e.getKey());
+            writeIfDirty(e.getValue());
+        }
+    }
+
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
         encodeBatch(); // its outputs go before the barrier: no chunk is in flight in a checkpoint
+        long start = System.nanoTime();
         writeDirty();
+        barrierWriteMillis.update((System.nanoTime() - start) / 1_000_000);
     }
 
     /** Normally writes nothing (the pre-barrier hook already did); keeps snapshots complete without it. */

@@ -34,6 +34,15 @@ public final class EncoderStream {
         return writtenAt != decoder.position();
     }
 
+    /**
+     * Tokens encoded since the durable state was last written (all of the context when it never was): what the
+     * next write carries, at most, in rows.
+     */
+    public long unwrittenTokens() {
+        long contextStart = decoder.state().contextStart();
+        return decoder.position() - Math.max(writtenAt, contextStart);
+    }
+
     /** Bytes of kept keys and values held by the decoder (the bounded part of the state). */
     public long stateBytes() {
         return decoder.stateBytes();
