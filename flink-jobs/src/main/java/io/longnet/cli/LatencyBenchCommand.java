@@ -51,8 +51,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
  * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--batch-wait D]
- * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--warm-up N] [--warm-up-seconds S]
- * [--timeline S]}:
+ * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--unwritten-state-memory M] [--warm-up N]
+ * [--warm-up-seconds S] [--timeline S]}:
  * the corpus job's end-to-end latency as a consumer of its outputs sees it.
  *
  * <p>An in-process broker and the job on a local MiniCluster (RocksDB, checkpoints). A few warm-up documents per

@@ -62,11 +62,13 @@ public final class VectorMath {
      * e^x per lane. The power of two 2^n is built from the bits of x / ln 2 + 1.5 * 2^23, whose low bits hold n:
      * a float-to-int conversion would give the same n, but Java 17's compiler does not make the Vector API's
      * conversions into vector instructions, and one of them made this method 5.7 times slower (2.65 against
-     * 0.46 ns per value at 16 lanes, in the same loop).
+     * 0.46 ns per value at 16 lanes, in the same loop). The clamp is two blends rather than max and min (the same
+     * bits, NaN included): with 8 lanes (AVX2) the compiler leaves a float vector's max and min to Java code, 1.19
+     * against 0.88 to 1.04 ns per value.
      */
     public static FloatVector exp(FloatVector x) {
         VectorMask<Float> underflow = x.compare(VectorOperators.LT, LOWEST);
-        FloatVector clamped = x.max(LOWEST).min(HIGHEST);
+        FloatVector clamped = x.blend(LOWEST, underflow).blend(HIGHEST, x.compare(VectorOperators.GT, HIGHEST));
         FloatVector shifted = clamped.mul(LOG2E).add(ROUNDER);             // its bits: ROUNDER's + round(x / ln 2)
         FloatVector n = shifted.sub(ROUNDER);                               // round(x / ln 2), in [-126, 127]
         FloatVector r = clamped.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));   // |r| <= ln 2 / 2
