@@ -111,7 +111,7 @@ public final class LatencyBenchCommand {
                         + warmUpSeconds);
             }
             if (timelineSeconds < 0) {
-                throw new IllegalArgumentException("bench-latency: --timeline must be seconds per window, >= 1, got "
+                throw new IllegalArgumentException("bench-latency: --timeline must be seconds per window (0 for none), got "
                         + timelineSeconds);
             }
             if (warmUpPerStream < 0) {

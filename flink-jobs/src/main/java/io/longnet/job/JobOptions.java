@@ -172,9 +172,11 @@ public final class JobOptions {
             .defaultValue(new MemorySize(EncoderOperator.DEFAULT_UNWRITTEN_STATE_BYTES))
             .withDescription("Most new k/v rows the encoder of one slot holds unwritten between checkpoints. Beyond "
                     + "it the streams with the most are written to RocksDB after a forward, so a checkpoint barrier "
-                    + "writes at most this much while no output goes out (left all to the barrier, 10 s of the docker "
-                    + "model at 15 documents/s were 85 MB, written in up to 0.9 s). Lower holds a barrier shorter; "
-                    + "higher writes fewer rows of segments that close before the checkpoint.");
+                    + "writes about this much at most while no output goes out (left all to the barrier, 10 s of the "
+                    + "docker model at 15 documents/s were 85 MB, written in up to 0.9 s). Lower holds a barrier "
+                    + "shorter; higher writes fewer rows of segments that close before the checkpoint (at the default "
+                    + "a 10 s interval wrote 1.24 times the new kept rows to disk against 0.58 with all writes at the "
+                    + "barriers).");
 
     public static final ConfigOption<Integer> MAX_PARALLELISM = ConfigOptions.key("max-parallelism")
             .intType()

@@ -11,9 +11,15 @@ import org.junit.jupiter.api.Test;
 
 class LatencyBenchCommandTest {
 
-    private static final Set<String> KNOWN = Set.of("rate", "duration", "documents", "streams", "parallelism",
-            "delivery-guarantee", "checkpoint-interval", "flush-interval", "chunk-size", "predictions", "warm-up",
-            "warm-up-seconds", "timeline", "hot-state-memory");
+    /** The command's own flags and the job options it passes through, as {@code run} knows them. */
+    private static final Set<String> KNOWN = known();
+
+    private static Set<String> known() {
+        Set<String> known = new java.util.HashSet<>(Set.of("rate", "duration", "documents", "streams", "parallelism",
+                "warm-up", "warm-up-seconds", "timeline"));
+        known.addAll(LatencyBenchCommand.JOB_OPTIONS);
+        return known;
+    }
 
     private static LatencyBenchCommand.Settings settings(String... argv) {
         return LatencyBenchCommand.settings(new Args("bench-latency", List.of(argv), KNOWN));
@@ -40,8 +46,9 @@ class LatencyBenchCommandTest {
         assertThat(max.documents()).isEqualTo(300);
 
         assertThat(settings("--delivery-guarantee", "at-least-once", "--checkpoint-interval", "1 s",
-                "--hot-state-memory", "2 gb").jobOptions()).isEqualTo(Map.of("delivery-guarantee", "at-least-once",
-                        "checkpoint-interval", "1 s", "hot-state-memory", "2 gb"));
+                "--hot-state-memory", "2 gb", "--unwritten-state-memory", "4 mb").jobOptions())
+                .isEqualTo(Map.of("delivery-guarantee", "at-least-once", "checkpoint-interval", "1 s",
+                        "hot-state-memory", "2 gb", "unwritten-state-memory", "4 mb"));
     }
 
     @Test

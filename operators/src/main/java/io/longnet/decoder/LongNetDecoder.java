@@ -229,6 +229,11 @@ public final class LongNetDecoder {
         }
     }
 
+    /** The rows of logits the buffer holds now: it grows for a larger chunk or batch and never shrinks. */
+    public long logitsBufferRows() {
+        return logitsBuffer == null ? 0 : logitsBuffer.length() / config.vocabSize();
+    }
+
     /** The rows {@link #reserveLogits} allocates for {@code rows}: rounded up to a multiple of LOGITS_ROW_STEP. */
     public static long reservedLogitsRows(long rows) {
         return (rows + LOGITS_ROW_STEP - 1) / LOGITS_ROW_STEP * LOGITS_ROW_STEP;

@@ -102,20 +102,29 @@ public final class ChunkEncoder {
      * a few chunk lengths, until {@code forwards} forwards ran or {@code budgetMillis} passed: the JIT compiles the
      * encode path (the batched forward, the heads' scores and top-k) before the first real chunk waits for it.
      * Until its optimising compiler has intrinsified the Vector API calls they run tens of times slower, so
-     * without this a job's first seconds of outputs came out seconds late. Nothing of it is kept.
+     * without this a job's first seconds of outputs came out seconds late. Nothing of it is kept. The forwards
+     * stay within {@code batching} as the job's own do (chunks of at most its chunk-size, batches that fit in it,
+     * one stream per forward where it does not batch), so the logits buffer never grows past what the job checked.
      *
-     * @return the forwards run
+     * @return the forwards run; 0 where a chunk-size below 2 leaves no room for a separator and a document
      */
-    public int warmUp(int forwards, long budgetMillis) {
+    public int warmUp(int forwards, long budgetMillis, EncoderBatching batching) {
+        if (batching.maxTokens() < 2) {
+            return 0;
+        }
         int[] text = tokenizer.encode(WARM_UP_TEXT);
         EncoderStream[] streams = new EncoderStream[WARM_UP_STREAMS];
         Arrays.setAll(streams, i -> newStream());
         long deadline = System.nanoTime() + budgetMillis * 1_000_000;
         int run = 0;
         while (run < forwards && System.nanoTime() < deadline) {
-            int tokens = WARM_UP_CHUNK_TOKENS[(run / WARM_UP_STREAMS) % WARM_UP_CHUNK_TOKENS.length];
+            int tokens = Math.min(batching.maxTokens(),
+                    WARM_UP_CHUNK_TOKENS[(run / WARM_UP_STREAMS) % WARM_UP_CHUNK_TOKENS.length]);
+            int wanted = batching.waitMillis() == 0 ? 1 : 1 + run % WARM_UP_STREAMS;
             List<Input> inputs = new ArrayList<>();
-            for (int i = 0; i <= run % WARM_UP_STREAMS; i++) {
+            long rows = 0;
+            for (int i = 0; i < wanted && batching.fits(rows, tokens); i++) {
+                rows += logitsRows(tokens);
                 String stream = "warm-up-" + i;
                 inputs.add(new Input(stream, streams[i], warmUpDocument(stream + "-" + run, text,
                         streams[i].position(), tokens)));

@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * segment's k/v pieces ({@link io.longnet.state.KvPersistence}). Both are written for a stream only when it
  * advanced since its last write: before each checkpoint barrier, when it is evicted from memory, or after a
  * forward when the hot streams hold more than {@code unwrittenStateBytes} of new rows unwritten (so that a barrier
- * never has more than that to write). Only rows appended since the previous write reach RocksDB; a closed
+ * has about that much to write at most, counted at a token's average row bytes, the meta rows aside). Only rows appended since the previous write reach RocksDB; a closed
  * segment's map is cleared.
  *
  * <p>Batches: chunks of several streams that arrive close together are encoded in one forward ({@link
@@ -97,12 +97,16 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     public static final long DEFAULT_UNWRITTEN_STATE_BYTES = 16L << 20;
     /** Streams per subtask with their own position gauge. */
     public static final int STREAM_METRICS_LIMIT = 100;
-    /** Most forwards of the encoder's warm-up ({@link ChunkEncoder#warmUp}), once per JVM. */
+    /** Most forwards of the encoder's warm-up ({@link ChunkEncoder#warmUp}), once per task JVM and job. */
     static final int WARM_UP_FORWARDS = 30;
     /** Most time the warm-up takes: a larger model runs fewer of its forwards, the JIT compiles on meanwhile. */
     static final long WARM_UP_BUDGET_MILLIS = 5_000;
-    /** Whether this JVM's encoder code was warmed up: the compiled code serves every model and later restarts. */
-    private static final AtomicBoolean WARMED_UP = new AtomicBoolean();
+    /**
+     * Whether an encoder of this JVM started the warm-up: the compiled code serves every model and later restarts.
+     * A static of the job's classloader, so once per job on a cluster's task JVM, once per JVM where the job's classes
+     * are on the JVM's own classpath (local runs, the MiniCluster).
+     */
+    private static final AtomicBoolean WARM_UP_STARTED = new AtomicBoolean();
 
     private final String modelDir;
     private final int topK;
@@ -221,7 +225,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         LOG.info("Encoder threads: {} ({} cores, {} slots on this TaskManager)", count,
                 Runtime.getRuntime().availableProcessors(), slots);
         encoder = loadEncoder();
-        warmUpOncePerJvm();
+        warmUpOnce();
         restored = context.isRestored();
         encoderModel = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("encoder-model", Types.STRING));
@@ -249,13 +253,24 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     /**
      * The first encoder of a JVM runs made-up chunks through the encode path before it takes real ones, so that
      * the JIT compiles it then, not while real outputs wait (the first 10-15 s of a job at 15 documents/s came
-     * out 2-3 s late without it). A restarted task in the same JVM finds the code compiled and skips it.
+     * out 2-3 s late without it). A restarted task in the same JVM finds the code compiled and skips it; other
+     * encoders starting meanwhile (more slots) do not wait for it, and get the compiled code as it comes. A
+     * warm-up that fails leaves it to the next encoder that starts.
      */
-    private void warmUpOncePerJvm() {
-        if (WARMED_UP.compareAndSet(false, true)) {
+    private void warmUpOnce() {
+        if (!WARM_UP_STARTED.compareAndSet(false, true)) {
+            return;
+        }
+        boolean done = false;
+        try {
             long start = System.nanoTime();
-            int forwards = encoder.warmUp(WARM_UP_FORWARDS, WARM_UP_BUDGET_MILLIS);
+            int forwards = encoder.warmUp(WARM_UP_FORWARDS, WARM_UP_BUDGET_MILLIS, batching);
             LOG.info("Encoder warm-up: {} forwards in {} ms", forwards, (System.nanoTime() - start) / 1_000_000);
+            done = true;
+        } finally {
+            if (!done) {
+                WARM_UP_STARTED.set(false);
+            }
         }
     }
 
@@ -438,8 +453,16 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         super.finish();
     }
 
-    /** Encodes the waiting chunks: as many streams per forward as the hot-state memory allows. */
+    /**
+     * Encodes the waiting chunks (as many streams per forward as the hot-state memory allows), then writes streams
+     * beyond {@code unwrittenStateBytes}.
+     */
     private void encodeBatch() throws Exception {
+        encodePending(true);
+    }
+
+    /** @param writeBeyondLimit whether to write streams beyond {@code unwrittenStateBytes} after the forwards */
+    private void encodePending(boolean writeBeyondLimit) throws Exception {
         if (pending == null || pending.isEmpty()) { // null: finished after a failed start, before open
             return;
         }
@@ -452,7 +475,9 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
         for (int from = 0; from < batch.size(); ) {
             from = encodeFitting(batch, from);
         }
-        writeBeyondUnwrittenLimit();
+        if (writeBeyondLimit) {
+            writeBeyondUnwrittenLimit();
+        }
         if (key != null) {
             setCurrentKey(key);
         }
@@ -590,8 +615,8 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
      * When the hot streams hold more than {@code unwrittenStateBytes} of new rows unwritten, writes the streams
      * with the most until at most half of it is left: the writes a checkpoint barrier would do at once are done a
      * few streams at a time, after the forwards whose outputs went out. Rows written this way whose segment closes
-     * before the checkpoint were written for nothing (their map is cleared), which RocksDB mostly absorbs in its
-     * memtable: the put and the delete meet there before a flush.
+     * before the checkpoint were written for nothing (their map is cleared): more bytes to disk per token than
+     * writes at the barriers alone (README, "State on disk").
      */
     private void writeBeyondUnwrittenLimit() throws Exception {
         double bytesPerToken = encoder.newRowBytesPerToken();
@@ -621,7 +646,9 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
-        encodeBatch(); // its outputs go before the barrier: no chunk is in flight in a checkpoint
+        // its outputs go before the barrier: no chunk is in flight in a checkpoint; what it leaves unwritten is
+        // written next, all of it, timed as the barrier's write
+        encodePending(false);
         long start = System.nanoTime();
         writeDirty();
         barrierWriteMillis.update((System.nanoTime() - start) / 1_000_000);

@@ -35,8 +35,8 @@ public final class EncoderStream {
     }
 
     /**
-     * Tokens encoded since the durable state was last written (all of the context when it never was): what the
-     * next write carries, at most, in rows.
+     * Tokens encoded since the durable state was last written (all of the context when it never was): the next
+     * write carries at most their rows.
      */
     public long unwrittenTokens() {
         long contextStart = decoder.state().contextStart();

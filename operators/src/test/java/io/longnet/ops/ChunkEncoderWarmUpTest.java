@@ -25,8 +25,11 @@ class ChunkEncoderWarmUpTest {
     }
 
     private static ChunkEncoder encoder() {
-        return new ChunkEncoder(new LongNetDecoder(model.weights()), model.fingerprint(), 3, true,
-                CorpusTokenizer.forModel(model.dir()));
+        return encoder(new LongNetDecoder(model.weights()));
+    }
+
+    private static ChunkEncoder encoder(LongNetDecoder decoder) {
+        return new ChunkEncoder(decoder, model.fingerprint(), 3, true, CorpusTokenizer.forModel(model.dir()));
     }
 
     /** Stream A's chunks (several documents, chunks over segment boundaries) encoded in order by {@code encoder}. */
@@ -45,7 +48,7 @@ class ChunkEncoderWarmUpTest {
     void aWarmedUpEncoderGivesWhatAFreshOneGives() {
         ChunkEncoder warmed = encoder();
         // 9 forwards: one, two and three streams at each of the three chunk lengths, over segment boundaries
-        assertThat(warmed.warmUp(9, 60_000)).isEqualTo(9);
+        assertThat(warmed.warmUp(9, 60_000, new EncoderBatching(512, 10))).isEqualTo(9);
 
         List<EncodedChunk> afterWarmUp = encodeStreamA(warmed);
         List<EncodedChunk> fresh = encodeStreamA(encoder());
@@ -62,6 +65,22 @@ class ChunkEncoderWarmUpTest {
 
     @Test
     void aSpentBudgetRunsNoForward() {
-        assertThat(encoder().warmUp(30, 0)).isZero();
+        assertThat(encoder().warmUp(30, 0, new EncoderBatching(512, 10))).isZero();
+    }
+
+    /**
+     * Its batches of three chunks of 96 tokens would reserve 291 logits rows; within a chunk-size of 40 it reserves
+     * what one chunk of 40 does, as the job's own batches, whose check covers one chunk of chunk-size.
+     */
+    @Test
+    void itsForwardsStayWithinTheJobsChunkSize() {
+        LongNetDecoder capped = new LongNetDecoder(model.weights());
+        assertThat(encoder(capped).warmUp(9, 60_000, new EncoderBatching(40, 10))).isEqualTo(9);
+        assertThat(capped.logitsBufferRows())
+                .isEqualTo(LongNetDecoder.reservedLogitsRows(ChunkEncoder.logitsRows(40)));
+
+        LongNetDecoder uncapped = new LongNetDecoder(model.weights());
+        encoder(uncapped).warmUp(9, 60_000, new EncoderBatching(512, 10));
+        assertThat(uncapped.logitsBufferRows()).isEqualTo(LongNetDecoder.reservedLogitsRows(3 * (96 + 1)));
     }
 }
