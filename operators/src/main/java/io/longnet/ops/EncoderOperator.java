@@ -54,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * segment's k/v pieces ({@link io.longnet.state.KvPersistence}). Both are written for a stream only when it
  * advanced since its last write: before each checkpoint barrier, when it is evicted from memory, or after a
  * forward when the hot streams hold more than {@code unwrittenStateBytes} of new rows unwritten (so that a barrier
- * has about that much to write at most, counted at a token's average row bytes, the meta rows aside). Only rows appended since the previous write reach RocksDB; a closed
- * segment's map is cleared.
+ * has about that much to write at most, counted at a token's average row bytes, the meta rows aside). Only rows
+ * appended since the previous write reach RocksDB; a closed segment's map is cleared.
  *
  * <p>Batches: chunks of several streams that arrive close together are encoded in one forward ({@link
  * EncoderBatching}: up to the chunk size in tokens, waiting at most its wait after the first). Before a checkpoint
@@ -180,7 +180,7 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
     /**
      * As {@link #EncoderOperator(String, int, boolean, long, ModelChange, EncoderThreads, EncoderBatching)}, with
      * the most bytes of new k/v rows the hot streams hold unwritten between checkpoints (>= 0): beyond it, the
-     * streams with the most are written after a forward, so that a checkpoint barrier writes at most that much.
+     * streams with the most are written after a forward, so that a checkpoint barrier writes about that much at most.
      */
     public EncoderOperator(String modelDir, int topK, boolean predictions, long hotStateBytes,
             ModelChange onModelChange, EncoderThreads threads, EncoderBatching batching, long unwrittenStateBytes) {

@@ -25,7 +25,7 @@ class LatencyBenchITCase {
             // Throws when not every document's outputs arrive.
             LatencyBenchCommand.run(List.of("--rate", "10", "--documents", "12", "--streams", "2",
                     "--delivery-guarantee", "at-least-once", "--checkpoint-interval", "1 s",
-                    "--flush-interval", "100 ms"));
+                    "--flush-interval", "100 ms", "--warm-up-seconds", "1", "--timeline", "1"));
         } finally {
             System.setOut(old);
         }
@@ -35,6 +35,10 @@ class LatencyBenchITCase {
         assertThat(printed).containsPattern("predictions +p50 +[0-9,]+ ms +p90 +[0-9,]+ ms +p99 +[0-9,]+ ms +max +[0-9,]+ "
                 + "ms +\\(12 outputs\\)");
         assertThat(printed).containsPattern("embeddings +p50 .*\\(12 outputs\\)");
-        assertThat(printed).containsPattern("job metric documentLatencyMillis .* over 1[0-9] documents");
+        // 3 per stream before, 10 at the rate for --warm-up-seconds 1, the 12 counted
+        assertThat(printed).contains("sending 10 at the rate, not counted (--warm-up-seconds 1)");
+        assertThat(printed).containsPattern("job metric documentLatencyMillis .* over 28 documents");
+        assertThat(printed).containsPattern("state writes at a barrier \\(no output meanwhile\\) p50 [0-9]+ ms");
+        assertThat(printed).containsPattern("timeline \\(windows of 1 s by send time.*\\n +\\+ +0 s +10 out");
     }
 }
