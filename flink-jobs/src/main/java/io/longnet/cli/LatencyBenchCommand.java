@@ -10,7 +10,9 @@ import io.longnet.job.JobConfig;
 import io.longnet.job.JobOptions;
 import io.longnet.job.LocalExecution;
 import io.longnet.kafka.Document;
+import io.longnet.kafka.BrokerProcess;
 import io.longnet.kafka.EmbeddedKafka;
+import io.longnet.kafka.KafkaBroker;
 import io.longnet.kafka.TopicAdmin;
 import io.longnet.kafka.TopicNames;
 import io.longnet.kafka.Topics;
@@ -52,7 +54,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
  * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--batch-wait D]
  * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--unwritten-state-memory M] [--warm-up N]
- * [--warm-up-seconds S] [--timeline S]}:
+ * [--warm-up-seconds S] [--timeline S] [--broker in-process|process]}:
  * the corpus job's end-to-end latency as a consumer of its outputs sees it.
  *
  * <p>An in-process broker and the job on a local MiniCluster (RocksDB, checkpoints). A few warm-up documents per
@@ -62,7 +64,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * of each document arrives. Latency = arrival - record timestamp, one clock. With {@code --rate max} all documents
  * are sent at once: the latencies are then queueing, and the figure that counts is the throughput, the capacity.
  * {@code --timeline S} adds the latencies per S-second window of send times, with the checkpoints seen completing
- * in it: where in a run its slowest outputs were.
+ * in it: where in a run its slowest outputs were. {@code --broker process} runs the broker in a JVM of its own
+ * ({@link BrokerProcess}), as a deployment would, instead of in this one beside the job.
  */
 public final class LatencyBenchCommand {
 
@@ -82,6 +85,8 @@ public final class LatencyBenchCommand {
      * outputs keep coming.
      */
     static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(3);
+    static final int BROKER_HEAP_MEGABYTES = 1024;
+    static final Duration BROKER_START_TIMEOUT = Duration.ofMinutes(2);
     static final String REPORTER = "longnet-bench-latency";
     /** The job options this command passes through to the job; every other is the job's default. */
     static final List<String> JOB_OPTIONS = List.of(JobOptions.DELIVERY_GUARANTEE.key(),
@@ -97,9 +102,10 @@ public final class LatencyBenchCommand {
      * @param warmUpSeconds how long documents are sent at the rate, not counted, before the measured ones (none at
      *     {@code --rate max})
      * @param timelineSeconds window of the per-window report, 0 for none
+     * @param brokerProcess whether the broker runs in a JVM of its own rather than in this one
      */
     record Settings(double rate, int documents, int streams, int parallelism, int warmUpPerStream,
-            int warmUpSeconds, int timelineSeconds, Map<String, String> jobOptions) {
+            int warmUpSeconds, int timelineSeconds, boolean brokerProcess, Map<String, String> jobOptions) {
         Settings {
             if (!(rate > 0) || documents < 1 || streams < 1 || parallelism < 1) {
                 throw new IllegalArgumentException("bench-latency: rate, documents, streams and parallelism must be "
@@ -128,7 +134,7 @@ public final class LatencyBenchCommand {
 
     public static void run(List<String> argv) throws Exception {
         Set<String> known = new java.util.HashSet<>(Set.of("model", "rate", "duration", "documents", "streams",
-                "parallelism", "warm-up", "warm-up-seconds", "timeline"));
+                "parallelism", "warm-up", "warm-up-seconds", "timeline", "broker"));
         known.addAll(JOB_OPTIONS);
         Args args = new Args("bench-latency", argv, known);
         Settings settings = settings(args);
@@ -176,7 +182,23 @@ public final class LatencyBenchCommand {
                 args.positiveInt("parallelism", 1),
                 nonNegative(args, "warm-up", WARM_UP_PER_STREAM, "documents per stream"),
                 nonNegative(args, "warm-up-seconds", WARM_UP_SECONDS, "seconds"),
-                args.has("timeline") ? args.positiveInt("timeline", 1) : 0, jobOptions);
+                args.has("timeline") ? args.positiveInt("timeline", 1) : 0, brokerProcess(args), jobOptions);
+    }
+
+    private static boolean brokerProcess(Args args) {
+        String broker = args.optional("broker", "in-process");
+        return switch (broker) {
+            case "in-process" -> false;
+            case "process" -> true;
+            default -> throw new Args.UsageException("bench-latency: --broker must be in-process or process, got \""
+                    + broker + "\"");
+        };
+    }
+
+    /** The bench's broker: in this JVM, or in one of its own (its heap, compiler threads and safepoints apart). */
+    private static KafkaBroker startBroker(Settings settings, Path work) throws Exception {
+        return settings.brokerProcess() ? BrokerProcess.start(work.resolve("broker"), BROKER_HEAP_MEGABYTES,
+                BROKER_START_TIMEOUT) : EmbeddedKafka.start();
     }
 
     private static int nonNegative(Args args, String name, int fallback, String unit) {
@@ -218,7 +240,7 @@ public final class LatencyBenchCommand {
         CorpusTokenizer tokenizer = CorpusTokenizer.forModel(model.dir());
         long tokens = docs.stream().mapToLong(d -> tokenizer.encode(d.text()).length + 1L).sum(); // + separator
 
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        try (KafkaBroker kafka = startBroker(settings, work)) {
             TopicNames names = TopicNames.defaults();
             TopicAdmin.createAll(kafka.clientProperties(), Topics.specs(names, 2, 1));
             Map<String, String> options = new HashMap<>(settings.jobOptions());
@@ -229,13 +251,14 @@ public final class LatencyBenchCommand {
             loadAverage().ifPresent(load -> System.out.println("load average at the start (1, 5, 15 min): " + load));
             System.out.printf(Locale.ROOT, "bench-latency: model %s (E=%d, %d layers), %d streams, %s, %d documents "
                             + "(%,d tokens with separators); delivery-guarantee %s, checkpoint-interval %d ms, "
-                            + "flush-interval %d ms, batch-wait %d ms, chunk-size %d, parallelism %d%n",
+                            + "flush-interval %d ms, batch-wait %d ms, chunk-size %d, parallelism %d; broker %s%n",
                     model.fingerprint(), model.config().embedDim(), model.config().layers(), settings.streams(),
                     settings.maxRate() ? "all at once (--rate max)"
                             : String.format(Locale.ROOT, "%.2f documents/s", settings.rate()),
                     docs.size(), tokens, cfg.deliveryGuarantee(), cfg.checkpointInterval().toMillis(),
                     cfg.flushInterval().toMillis(), cfg.batchWait().toMillis(), cfg.chunkSize(),
-                    settings.parallelism());
+                    settings.parallelism(), settings.brokerProcess() ? "in a JVM of its own (pid "
+                            + ((BrokerProcess) kafka).pid() + ")" : "in this JVM");
 
             Configuration cluster = new Configuration();
             cluster.setString("metrics.reporter." + REPORTER + ".factory.class",

@@ -25,7 +25,7 @@ public final class Main {
             "  bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR] [--parallelism P]",
             "          [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--batch-wait D]",
             "          [--chunk-size C] [--predictions false] [--hot-state-memory M] [--unwritten-state-memory M]",
-            "          [--warm-up N] [--warm-up-seconds S] [--timeline S]",
+            "          [--warm-up N] [--warm-up-seconds S] [--timeline S] [--broker in-process|process]",
             "          documents at R/s through the job (in-process Kafka, local Flink); p50/p90/p99/max to each output",
             "  topics  create [--bootstrap-servers H:P] [--properties FILE] [--partitions N] [--replication R]",
             "  run     --bootstrap-servers H:P --model DIR [--parallelism N] [--config FILE] [--properties FILE]",

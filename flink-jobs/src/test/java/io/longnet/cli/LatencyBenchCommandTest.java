@@ -16,7 +16,7 @@ class LatencyBenchCommandTest {
 
     private static Set<String> known() {
         Set<String> known = new java.util.HashSet<>(Set.of("rate", "duration", "documents", "streams", "parallelism",
-                "warm-up", "warm-up-seconds", "timeline"));
+                "warm-up", "warm-up-seconds", "timeline", "broker"));
         known.addAll(LatencyBenchCommand.JOB_OPTIONS);
         return known;
     }
@@ -38,6 +38,9 @@ class LatencyBenchCommandTest {
         assertThat(settings("--warm-up-seconds", "0").warmUpSeconds()).isZero();
         assertThat(defaults.timelineSeconds()).as("no timeline unless asked").isZero();
         assertThat(settings("--timeline", "5").timelineSeconds()).isEqualTo(5);
+        assertThat(defaults.brokerProcess()).as("the broker in the bench's JVM unless asked").isFalse();
+        assertThat(settings("--broker", "process").brokerProcess()).isTrue();
+        assertThat(settings("--broker", "in-process").brokerProcess()).isFalse();
 
         assertThat(settings("--rate", "2.5", "--duration", "10").documents()).isEqualTo(25);
         assertThat(settings("--rate", "2.5", "--documents", "7").documents()).isEqualTo(7);
@@ -63,6 +66,8 @@ class LatencyBenchCommandTest {
         assertThatThrownBy(() -> settings("--warm-up-seconds", "soon"))
                 .hasMessage("bench-latency: --warm-up-seconds must be seconds, >= 0, got \"soon\"");
         assertThatThrownBy(() -> settings("--timeline", "0")).hasMessageContaining("--timeline must be a positive");
+        assertThatThrownBy(() -> settings("--broker", "remote"))
+                .hasMessage("bench-latency: --broker must be in-process or process, got \"remote\"");
     }
 
     @Test

@@ -36,7 +36,7 @@ import java.util.stream.Stream;
  * }
  * }</pre>
  */
-public final class EmbeddedKafka implements AutoCloseable {
+public final class EmbeddedKafka implements KafkaBroker {
     /** Flink's KafkaSink defaults to 1 hour transactions; the broker's own default cap is 15 minutes. */
     public static final Duration TRANSACTION_MAX_TIMEOUT = Duration.ofHours(1);
     /** The metadata.version the node is formatted with: the latest production version of Kafka 4.2. */
@@ -195,11 +195,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
+    @Override
     public String bootstrapServers() {
         return bootstrapServers;
     }
 
-    /** A fresh {@code Properties} holding just {@code bootstrap.servers}, for Admin/producer/consumer constructors. */
+    @Override
     public Properties clientProperties() {
         Properties props = new Properties();
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

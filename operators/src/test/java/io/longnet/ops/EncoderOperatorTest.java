@@ -184,6 +184,16 @@ class EncoderOperatorTest {
             }
             assertThat(atDefault.counter("bytesWrittenToState")).as("at the default limit").isZero();
         }
+        try (OpsTestSupport.Harness<StreamChunk, EncodedChunk> none = harness(unwrittenLimit(0)).open()) {
+            for (StreamChunk c : input.subList(0, cut)) {
+                none.process(c);
+            }
+            long beforeBarrier = none.counter("bytesWrittenToState");
+            none.checkpoint(3);
+            assertThat(none.counter("bytesWrittenToState"))
+                    .as("a limit of 0 writes each stream after its forward: the barrier finds nothing left")
+                    .isEqualTo(beforeBarrier).isPositive();
+        }
 
         List<EncodedChunk> outputs = new ArrayList<>();
         OperatorSubtaskState snapshot;

@@ -25,11 +25,13 @@ class LatencyBenchITCase {
             // Throws when not every document's outputs arrive.
             LatencyBenchCommand.run(List.of("--rate", "10", "--documents", "12", "--streams", "2",
                     "--delivery-guarantee", "at-least-once", "--checkpoint-interval", "1 s",
-                    "--flush-interval", "100 ms", "--warm-up-seconds", "1", "--timeline", "1"));
+                    "--flush-interval", "100 ms", "--warm-up-seconds", "1", "--timeline", "1",
+                    "--broker", "process"));
         } finally {
             System.setOut(old);
         }
         String printed = out.toString(StandardCharsets.UTF_8);
+        assertThat(printed).containsPattern("broker in a JVM of its own \\(pid [0-9]+\\)");
         assertThat(printed).contains("delivery-guarantee at-least-once, checkpoint-interval 1000 ms",
                 "by a read_committed consumer", "repeats read (same document id again): 0");
         assertThat(printed).containsPattern("predictions +p50 +[0-9,]+ ms +p90 +[0-9,]+ ms +p99 +[0-9,]+ ms +max +[0-9,]+ "
