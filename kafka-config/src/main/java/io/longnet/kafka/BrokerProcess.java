@@ -7,9 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.CommonClientConfigs;
 
 /**
  * An {@link EmbeddedKafka} broker in a JVM of its own, started with this JVM's class path: for measurements in
@@ -82,13 +80,6 @@ public final class BrokerProcess implements KafkaBroker {
     @Override
     public String bootstrapServers() {
         return bootstrapServers;
-    }
-
-    @Override
-    public Properties clientProperties() {
-        Properties props = new Properties();
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        return props;
     }
 
     /** Closes the broker's standard input, so that it stops cleanly; kills it if it has not within 30 s. */

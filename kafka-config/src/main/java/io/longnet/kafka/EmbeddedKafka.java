@@ -1,6 +1,5 @@
 package io.longnet.kafka;
 
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
@@ -198,13 +197,6 @@ public final class EmbeddedKafka implements KafkaBroker {
     @Override
     public String bootstrapServers() {
         return bootstrapServers;
-    }
-
-    @Override
-    public Properties clientProperties() {
-        Properties props = new Properties();
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        return props;
     }
 
     /** Client settings for this broker, for code that takes {@link KafkaClientSettings}. */

@@ -1,6 +1,7 @@
 package io.longnet.kafka;
 
 import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
 
 /** A running broker that the caller owns: its address, client properties for it, and a way to stop it. */
 public interface KafkaBroker extends AutoCloseable {
@@ -8,7 +9,11 @@ public interface KafkaBroker extends AutoCloseable {
     String bootstrapServers();
 
     /** A fresh {@code Properties} holding just {@code bootstrap.servers}, for Admin/producer/consumer constructors. */
-    Properties clientProperties();
+    default Properties clientProperties() {
+        Properties props = new Properties();
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return props;
+    }
 
     @Override
     void close();
