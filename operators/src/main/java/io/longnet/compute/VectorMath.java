@@ -1,8 +1,10 @@
 package io.longnet.compute;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * exp, sums and the normal CDF in Java vectors with the same bits on every run. The Vector API's own EXP is computed by the JIT's SVML
@@ -13,6 +15,8 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class VectorMath {
 
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HIGH = 0.693359375f;        // ln 2 split so that n * LN2_HIGH is exact
     private static final float LN2_LOW = -2.12194440e-4f;
@@ -75,10 +79,26 @@ public final class VectorMath {
         FloatVector r = clamped.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));   // |r| <= ln 2 / 2
         FloatVector p = r.mul(1f / 5040).add(1f / 720).mul(r).add(1f / 120).mul(r).add(1f / 24).mul(r)
                 .add(1f / 6).mul(r).add(0.5f).mul(r).add(1f).mul(r).add(1f);
-        FloatVector scale = shifted.reinterpretAsInts().add(127 - ROUNDER_BITS)
-                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();             // 2^n, a normal float
+        FloatVector scale = powerOfTwo(shifted);                                // 2^n, a normal float
         FloatVector result = p.mul(scale);
         VectorMask<Float> nan = x.compare(VectorOperators.NE, x);
         return result.blend(0f, underflow).blend(x, nan);
+    }
+
+    /**
+     * 2^n from the bits of {@code shifted} (ROUNDER + n). The preferred species goes through constant int and float
+     * species: reinterpretAsInts()/reinterpretAsFloats() find their target species by a lookup that the compiler
+     * did not always fold, and then the reinterpret ran its Java fallback lane by lane, inlined ("missing
+     * constant ... vclass_to=LoadP" with -XX:+PrintIntrinsics): a flight recording of an AVX2 machine's job had
+     * every sample in exp there, and a run's slowest seconds had three times as many.
+     */
+    private static FloatVector powerOfTwo(FloatVector shifted) {
+        if (shifted.species() == FLOATS) {
+            IntVector bits = (IntVector) shifted.reinterpretShape(INTS, 0);
+            return (FloatVector) bits.add(127 - ROUNDER_BITS).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretShape(FLOATS, 0);
+        }
+        return shifted.reinterpretAsInts().add(127 - ROUNDER_BITS).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
     }
 }
