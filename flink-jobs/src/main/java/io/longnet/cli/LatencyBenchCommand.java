@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -290,7 +291,11 @@ public final class LatencyBenchCommand {
                 if (!atRate.isEmpty()) {
                     System.out.printf(Locale.ROOT, "warm-up: %d documents out; sending %d at the rate, not counted "
                             + "(--warm-up-seconds %d)%n", warmUp.size(), atRate.size(), settings.warmUpSeconds());
-                    sendAtRateAndAwait(producer, names.documents(), atRate, settings.rate(), sentAt, arrivals, job);
+                    if (!sendAtRateAndAwait(producer, names.documents(), atRate, settings.rate(), sentAt, arrivals,
+                            job)) {
+                        throw new IllegalStateException("not every warm-up document's outputs arrived: none came for "
+                                + DRAIN_TIMEOUT + ", " + arrivals.missing(atRate) + " missing");
+                    }
                 }
                 System.out.printf(Locale.ROOT, "warm-up: %d documents out; sending %d documents%n",
                         warmUp.size() + atRate.size(), docs.size());
@@ -385,10 +390,11 @@ public final class LatencyBenchCommand {
             long lo = from;
             long[] millis = docs.stream().filter(d -> sentAt.get(d.id()) >= lo && sentAt.get(d.id()) < lo + window
                     && arrived.containsKey(d.id())).mapToLong(d -> arrived.get(d.id()) - sentAt.get(d.id())).toArray();
-            java.util.Arrays.sort(millis);
+            Optional<LatencySummary> summary = millis.length == 0 ? Optional.empty()
+                    : Optional.of(LatencySummary.of(millis)); // the quantiles of the whole run's report
             System.out.printf(Locale.ROOT, "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  checkpoints (ms) %s%n",
-                    (from - start) / 1000, millis.length, millis.length == 0 ? 0 : millis[millis.length / 2],
-                    millis.length == 0 ? 0 : millis[millis.length - 1], checkpoints.durationsSeen(lo, lo + window));
+                    (from - start) / 1000, millis.length, summary.map(LatencySummary::p50).orElse(0L),
+                    summary.map(LatencySummary::max).orElse(0L), checkpoints.durationsSeen(lo, lo + window));
         }
     }
 
