@@ -5,6 +5,12 @@ import io.longnet.kafka.DocumentFailure;
 import io.longnet.kafka.EmbeddingOut;
 import io.longnet.kafka.PredictionOut;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.util.function.SerializableFunction;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -14,9 +20,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * id for outputs), value = the record's v1 JSON. Kafka's default partitioner then sends all records
  * of one key to one partition.
  *
+ * <p>It names its topic ({@link KafkaDatasetFacetProvider}): an exactly-once sink with pooled transactional ids
+ * looks for its own transactions left open by an earlier run in the topics its serializer names
+ * ({@link CorpusJob#sink}).
+ *
  * @param <T> the wire record type
  */
-public final class KeyedJsonSerializer<T> implements KafkaRecordSerializationSchema<T> {
+public final class KeyedJsonSerializer<T> implements KafkaRecordSerializationSchema<T>, KafkaDatasetFacetProvider {
 
     private static final long serialVersionUID = 1L;
 
@@ -52,6 +62,11 @@ public final class KeyedJsonSerializer<T> implements KafkaRecordSerializationSch
 
     static String coordinates(DeadLetter letter) {
         return letter.sourceTopic() + "/" + letter.partition() + "/" + letter.offset();
+    }
+
+    @Override
+    public Optional<KafkaDatasetFacet> getKafkaDatasetFacet() {
+        return Optional.of(new DefaultKafkaDatasetFacet(DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
     }
 
     @Override

@@ -12,8 +12,8 @@ import io.longnet.state.StreamMeta;
 import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Set;
 import java.util.List;
 import java.util.Map;
@@ -619,27 +619,18 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
      * writes at the barriers alone (README, "State on disk").
      */
     private void writeBeyondUnwrittenLimit() throws Exception {
-        double bytesPerToken = encoder.newRowBytesPerToken();
-        List<Map.Entry<String, EncoderStream>> dirty = new ArrayList<>();
-        long unwrittenTokens = 0;
+        Map<String, EncoderStream> dirty = new LinkedHashMap<>();
+        Map<String, Long> unwrittenTokens = new LinkedHashMap<>();
         for (Map.Entry<String, EncoderStream> e : hot.all()) {
             if (e.getValue().dirty()) {
-                dirty.add(e);
-                unwrittenTokens += e.getValue().unwrittenTokens();
+                dirty.put(e.getKey(), e.getValue());
+                unwrittenTokens.put(e.getKey(), e.getValue().unwrittenTokens());
             }
         }
-        if (unwrittenTokens * bytesPerToken <= unwrittenStateBytes) {
-            return;
-        }
-        dirty.sort(Comparator.comparingLong(
-                (Map.Entry<String, EncoderStream> e) -> e.getValue().unwrittenTokens()).reversed());
-        for (Map.Entry<String, EncoderStream> e : dirty) {
-            if (unwrittenTokens * bytesPerToken <= unwrittenStateBytes / 2.0) {
-                break;
-            }
-            unwrittenTokens -= e.getValue().unwrittenTokens();
-            setCurrentKey(e.getKey());
-            writeIfDirty(e.getValue());
+        for (String stream : UnwrittenRows.streamsToWrite(
+                unwrittenTokens, encoder.newRowBytesPerToken(), unwrittenStateBytes)) {
+            setCurrentKey(stream);
+            writeIfDirty(dirty.get(stream));
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -115,6 +116,28 @@ class CorpusJobITCase {
             assertThat(FailOnceAfterCheckpoint.failedAfterCheckpoint()).as("failed after a completed checkpoint")
                     .isPositive();
             assertSameRecords(pipeline.outputs().embeddings(), pipeline.outputs().predictions());
+        }
+    }
+
+    /**
+     * A job that checkpoints every 500 ms for good keeps its sinks' transactional ids to a pool: the brokers hold
+     * each id for days ({@code transactional.id.expiration.ms}), so a new one per checkpoint would grow their
+     * memory for as long as the job runs.
+     */
+    @Test
+    void theBrokerHoldsAPoolOfTransactionalIdsNotOnePerCheckpoint() throws Exception {
+        int sinks = 4; // dead letters, document failures, embeddings, predictions
+        try (Pipeline pipeline = new Pipeline("it-txn-ids", model.dir(), dir.resolve("cp-txn-ids"), Map.of())) {
+            pipeline.write(docs.subList(0, 4));
+            pipeline.start(JobTaps.NONE);
+            pipeline.awaitCounts(4, 0);
+            long checkpoints = 30;
+            pipeline.awaitOutputs(() -> pipeline.newestCheckpoint() >= checkpoints, checkpoints + " checkpoints");
+
+            Set<String> ids = pipeline.transactionalIds();
+            assertThat(ids).as("the pipeline's transactional ids on the broker after %d checkpoints", checkpoints)
+                    .isNotEmpty()
+                    .hasSizeLessThanOrEqualTo(sinks * Pipeline.PARALLELISM * 3);
         }
     }
 

@@ -21,9 +21,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -32,6 +34,8 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -183,9 +187,19 @@ final class Pipeline implements AutoCloseable {
     }
 
     /** The id of the running job's newest completed checkpoint (one with its metadata written), 0 before any. */
-    private long newestCheckpoint() {
+    long newestCheckpoint() {
         return new CheckpointDirectory(checkpoints, job.getJobID().toHexString()).completed().stream()
                 .mapToLong(CheckpointDirectory.Checkpoint::id).max().orElse(0);
+    }
+
+    /** The transactional ids of this pipeline's sinks that the broker holds, in whatever state. */
+    Set<String> transactionalIds() throws Exception {
+        try (Admin admin = Admin.create(clientProperties())) {
+            return admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
+                    .map(TransactionListing::transactionalId)
+                    .filter(id -> id.startsWith(config.transactionalIdPrefix() + "-"))
+                    .collect(Collectors.toSet());
+        }
     }
 
     JobStatus status() throws Exception {
