@@ -2,6 +2,7 @@ package io.longnet.cli;
 
 import io.longnet.bench.CheckpointWatch;
 import io.longnet.bench.CollectingReporter;
+import io.longnet.bench.CpuSteal;
 import io.longnet.bench.LatencySummary;
 import io.longnet.demo.DemoModel;
 import io.longnet.demo.SampleCorpus;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,7 +67,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * of each document arrives. Latency = arrival - record timestamp, one clock. With {@code --rate max} all documents
  * are sent at once: the latencies are then queueing, and the figure that counts is the throughput, the capacity.
  * {@code --timeline S} adds the latencies per S-second window of send times, with the checkpoints seen completing
- * in it: where in a run its slowest outputs were. {@code --broker process} runs the broker in a JVM of its own
+ * in it: where in a run its slowest outputs were. The CPU steal of the run (and of each window) is printed where
+ * Linux tells it: on a shared virtual machine, the hypervisor's share is noise in every figure. {@code --broker process} runs the broker in a JVM of its own
  * ({@link BrokerProcess}), as a deployment would, instead of in this one beside the job.
  */
 public final class LatencyBenchCommand {
@@ -282,6 +285,8 @@ public final class LatencyBenchCommand {
                     throw e;
                 }
             }, 0, 50, TimeUnit.MILLISECONDS);
+            CpuSteal steal = new CpuSteal();
+            sampler.scheduleAtFixedRate(steal::sample, 0, 250, TimeUnit.MILLISECONDS);
             try (KafkaProducer<String, byte[]> producer = producer(kafka.clientProperties());
                     OutputArrivals arrivals = new OutputArrivals(kafka.clientProperties(), names, cfg.predictions())) {
                 Map<String, Long> sentAt = new ConcurrentHashMap<>();
@@ -303,8 +308,11 @@ public final class LatencyBenchCommand {
                 boolean complete = sendAtRateAndAwait(producer, names.documents(), docs, settings.rate(), sentAt,
                         arrivals, job);
                 report(arrivals, docs, sentAt, tokens, start, settings, cfg.hotStateMemory().getBytes(), checkpoints);
+                steal.share(start, System.currentTimeMillis()).ifPresent(share -> System.out.printf(Locale.ROOT,
+                        "CPU steal (time the hypervisor gave to others, /proc/stat) from the first send to the last "
+                                + "output: %.1f%%%n", 100 * share));
                 if (settings.timelineSeconds() > 0) {
-                    timeline(arrivals, docs, sentAt, start, settings.timelineSeconds(), checkpoints);
+                    timeline(arrivals, docs, sentAt, start, settings.timelineSeconds(), checkpoints, steal);
                 }
                 loadAverage().ifPresent(load -> System.out.println("load average at the end (1, 5, 15 min; other "
                         + "processes count too): " + load));
@@ -377,10 +385,11 @@ public final class LatencyBenchCommand {
 
     /**
      * Per window of {@code seconds} from {@code start} by send time: documents sent, the p50 and max of their
-     * latencies, and the durations of the checkpoints seen completing in the window.
+     * latencies, the CPU steal over the window (where Linux tells it), and the durations of the checkpoints seen
+     * completing in the window.
      */
     private static void timeline(OutputArrivals arrivals, List<Document> docs, Map<String, Long> sentAt,
-            long start, int seconds, CheckpointWatch checkpoints) {
+            long start, int seconds, CheckpointWatch checkpoints, CpuSteal steal) {
         Map<String, Long> arrived = arrivals.arrivals(arrivals.predictionsOn());
         long window = seconds * 1000L;
         long last = docs.stream().mapToLong(d -> sentAt.get(d.id())).max().orElse(start);
@@ -392,9 +401,12 @@ public final class LatencyBenchCommand {
                     && arrived.containsKey(d.id())).mapToLong(d -> arrived.get(d.id()) - sentAt.get(d.id())).toArray();
             Optional<LatencySummary> summary = millis.length == 0 ? Optional.empty()
                     : Optional.of(LatencySummary.of(millis)); // the quantiles of the whole run's report
-            System.out.printf(Locale.ROOT, "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  checkpoints (ms) %s%n",
+            OptionalDouble stolen = steal.share(lo, lo + window);
+            System.out.printf(Locale.ROOT, "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  steal %s  checkpoints (ms) %s%n",
                     (from - start) / 1000, millis.length, summary.map(LatencySummary::p50).orElse(0L),
-                    summary.map(LatencySummary::max).orElse(0L), checkpoints.durationsSeen(lo, lo + window));
+                    summary.map(LatencySummary::max).orElse(0L),
+                    stolen.isPresent() ? String.format(Locale.ROOT, "%3.0f%%", 100 * stolen.getAsDouble()) : " n/a",
+                    checkpoints.durationsSeen(lo, lo + window));
         }
     }
 
