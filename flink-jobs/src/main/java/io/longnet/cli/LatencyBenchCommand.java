@@ -68,8 +68,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * are sent at once: the latencies are then queueing, and the figure that counts is the throughput, the capacity.
  * {@code --timeline S} adds the latencies per S-second window of send times, with the checkpoints seen completing
  * in it: where in a run its slowest outputs were. The CPU steal of the run (and of each window) is printed where
- * Linux tells it: on a shared virtual machine, the hypervisor's share is noise in every figure. {@code --broker process} runs the broker in a JVM of its own
- * ({@link BrokerProcess}), as a deployment would, instead of in this one beside the job.
+ * Linux tells it: on a shared virtual machine, the hypervisor's share is noise in every figure.
+ * {@code --broker process} runs the broker in a JVM of its own ({@link BrokerProcess}), as a deployment would,
+ * instead of in this one beside the job.
  */
 public final class LatencyBenchCommand {
 
@@ -402,7 +403,8 @@ public final class LatencyBenchCommand {
             Optional<LatencySummary> summary = millis.length == 0 ? Optional.empty()
                     : Optional.of(LatencySummary.of(millis)); // the quantiles of the whole run's report
             OptionalDouble stolen = steal.share(lo, lo + window);
-            System.out.printf(Locale.ROOT, "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  steal %s  checkpoints (ms) %s%n",
+            System.out.printf(Locale.ROOT,
+                    "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  steal %s  checkpoints (ms) %s%n",
                     (from - start) / 1000, millis.length, summary.map(LatencySummary::p50).orElse(0L),
                     summary.map(LatencySummary::max).orElse(0L),
                     stolen.isPresent() ? String.format(Locale.ROOT, "%3.0f%%", 100 * stolen.getAsDouble()) : " n/a",

@@ -226,7 +226,7 @@ public final class CorpusJob {
     /**
      * A sink with the job's delivery guarantee. Exactly once, its transactional ids are the job's prefix plus
      * {@code name}, taken from a pool that is reused ({@link TransactionNamingStrategy#POOLING}): each subtask holds
-     * about as many ids as it has checkpoints in flight. The default strategy names a new id at every checkpoint,
+     * as many ids as it has transactions not yet committed, a few. The default strategy names a new id at every checkpoint,
      * and the brokers keep each one for {@code transactional.id.expiration.ms} (7 days by default): with
      * checkpoints every second and four sinks, 2.4 million ids a week per subtask, in the brokers' memory. After a
      * failure the pool's transactions left open are found by listing the open transactions on the sink's topic
