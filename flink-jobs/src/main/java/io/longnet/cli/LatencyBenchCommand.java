@@ -262,8 +262,8 @@ public final class LatencyBenchCommand {
                             : String.format(Locale.ROOT, "%.2f documents/s", settings.rate()),
                     docs.size(), tokens, cfg.deliveryGuarantee(), cfg.checkpointInterval().toMillis(),
                     cfg.flushInterval().toMillis(), cfg.batchWait().toMillis(), cfg.chunkSize(),
-                    settings.parallelism(), settings.brokerProcess() ? "in a JVM of its own (pid "
-                            + ((BrokerProcess) kafka).pid() + ")" : "in this JVM");
+                    settings.parallelism(), kafka instanceof BrokerProcess process
+                            ? "in a JVM of its own (pid " + process.pid() + ")" : "in this JVM");
 
             Configuration cluster = new Configuration();
             cluster.setString("metrics.reporter." + REPORTER + ".factory.class",

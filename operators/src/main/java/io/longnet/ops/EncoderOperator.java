@@ -13,7 +13,6 @@ import io.longnet.text.CorpusTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Set;
 import java.util.List;
 import java.util.Map;
@@ -619,18 +618,16 @@ public final class EncoderOperator extends AbstractStreamOperator<EncodedChunk>
      * writes at the barriers alone (README, "State on disk").
      */
     private void writeBeyondUnwrittenLimit() throws Exception {
-        Map<String, EncoderStream> dirty = new LinkedHashMap<>();
-        Map<String, Long> unwrittenTokens = new LinkedHashMap<>();
+        List<Map.Entry<String, EncoderStream>> dirty = new ArrayList<>();
         for (Map.Entry<String, EncoderStream> e : hot.all()) {
             if (e.getValue().dirty()) {
-                dirty.put(e.getKey(), e.getValue());
-                unwrittenTokens.put(e.getKey(), e.getValue().unwrittenTokens());
+                dirty.add(e);
             }
         }
-        for (String stream : UnwrittenRows.streamsToWrite(
-                unwrittenTokens, encoder.newRowBytesPerToken(), unwrittenStateBytes)) {
-            setCurrentKey(stream);
-            writeIfDirty(dirty.get(stream));
+        for (Map.Entry<String, EncoderStream> e : UnwrittenRows.streamsToWrite(dirty,
+                stream -> stream.getValue().unwrittenTokens(), encoder.newRowBytesPerToken(), unwrittenStateBytes)) {
+            setCurrentKey(e.getKey());
+            writeIfDirty(e.getValue());
         }
     }
 

@@ -13,27 +13,27 @@ class UnwrittenRowsTest {
     @Test
     void writesNothingWhileWithinTheLimitIncludingAtIt() {
         Map<String, Long> unwritten = ordered("a", 10, "b", 20);
-        assertThat(UnwrittenRows.streamsToWrite(unwritten, 100, 3000)).isEmpty();
-        assertThat(UnwrittenRows.streamsToWrite(unwritten, 100, 2999)).containsExactly("b"); // 1,000 left <= 1,499.5
+        assertThat(toWrite(unwritten, 100, 3000)).isEmpty();
+        assertThat(toWrite(unwritten, 100, 2999)).containsExactly("b"); // 1,000 left <= 1,499.5
     }
 
     @Test
     void writesTheBusiestStreamsFirstUntilHalfTheLimitIsLeft() {
         // 80 tokens = 8,000 bytes against 5,000: write b (40) and c (25), leaving 15 tokens = 1,500 <= 2,500
         Map<String, Long> unwritten = ordered("a", 10, "b", 40, "c", 25, "d", 5);
-        assertThat(UnwrittenRows.streamsToWrite(unwritten, 100, 5000)).containsExactly("b", "c");
+        assertThat(toWrite(unwritten, 100, 5000)).containsExactly("b", "c");
     }
 
     @Test
     void keepsTheMapsOrderBetweenEqualStreams() {
         Map<String, Long> unwritten = ordered("x", 10, "y", 10, "z", 10);
-        assertThat(UnwrittenRows.streamsToWrite(unwritten, 1, 20)).containsExactly("x", "y");
+        assertThat(toWrite(unwritten, 1, 20)).containsExactly("x", "y");
     }
 
     @Test
     void aLimitOfZeroWritesEveryStreamWithUnwrittenRows() {
         Map<String, Long> unwritten = ordered("a", 3, "meta-only", 0, "b", 7);
-        assertThat(UnwrittenRows.streamsToWrite(unwritten, 64, 0)).containsExactly("b", "a");
+        assertThat(toWrite(unwritten, 64, 0)).containsExactly("b", "a");
     }
 
     /** On random inputs: the fewest streams, all at least as busy as any left, that leave at most half. */
@@ -48,7 +48,7 @@ class UnwrittenRowsTest {
             }
             double bytesPerToken = 1 + random.nextInt(4000) / 7.0;
             long limit = random.nextInt(2_000_000);
-            List<String> written = UnwrittenRows.streamsToWrite(unwritten, bytesPerToken, limit);
+            List<String> written = toWrite(unwritten, bytesPerToken, limit);
 
             long total = unwritten.values().stream().mapToLong(Long::longValue).sum();
             long left = total - written.stream().mapToLong(unwritten::get).sum();
@@ -68,6 +68,12 @@ class UnwrittenRowsTest {
                 }
             }
         }
+    }
+
+    /** The names of the streams to write, of streams given as (name, unwritten tokens) in the map's order. */
+    private static List<String> toWrite(Map<String, Long> unwritten, double bytesPerToken, long limitBytes) {
+        return UnwrittenRows.streamsToWrite(List.copyOf(unwritten.entrySet()), Map.Entry::getValue, bytesPerToken,
+                limitBytes).stream().map(Map.Entry::getKey).toList();
     }
 
     private static Map<String, Long> ordered(Object... streamsAndTokens) {
