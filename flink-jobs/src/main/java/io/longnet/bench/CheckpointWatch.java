@@ -14,6 +14,7 @@ public final class CheckpointWatch {
 
     private final List<Long> millis = new ArrayList<>();
     private final List<Long> seenAt = new ArrayList<>(); // wall clock (ms) of the sample that saw each one
+    private final List<Long> sizes = new ArrayList<>(); // checkpointed (incremental) bytes of each one
     private long uploadedBytes;
     private long completed;
     private long missed;
@@ -25,7 +26,9 @@ public final class CheckpointWatch {
             completed = now;
             millis.add((long) CollectingReporter.sum("lastCheckpointDuration"::equals));
             seenAt.add(System.currentTimeMillis());
-            uploadedBytes += (long) CollectingReporter.sum("lastCheckpointSize"::equals);
+            long size = (long) CollectingReporter.sum("lastCheckpointSize"::equals);
+            sizes.add(size);
+            uploadedBytes += size;
         }
     }
 
@@ -53,6 +56,17 @@ public final class CheckpointWatch {
             }
         }
         return in;
+    }
+
+    /** The checkpointed sizes of the checkpoints seen between two wall-clock times (ms, [from, to)), summed. */
+    public synchronized long uploadedBytesSeen(long from, long to) {
+        long bytes = 0;
+        for (int i = 0; i < seenAt.size(); i++) {
+            if (seenAt.get(i) >= from && seenAt.get(i) < to) {
+                bytes += sizes.get(i);
+            }
+        }
+        return bytes;
     }
 
     /** The durations of the checkpoints seen, in milliseconds; empty when none was seen. */

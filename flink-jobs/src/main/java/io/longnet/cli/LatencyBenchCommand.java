@@ -56,7 +56,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
  * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--batch-wait D]
- * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--unwritten-state-memory M] [--warm-up N]
+ * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--unwritten-state-memory M] [--encoder-threads T] [--warm-up N]
  * [--warm-up-seconds S] [--timeline S] [--broker in-process|process]}:
  * the corpus job's end-to-end latency as a consumer of its outputs sees it.
  *
@@ -97,7 +97,7 @@ public final class LatencyBenchCommand {
     static final List<String> JOB_OPTIONS = List.of(JobOptions.DELIVERY_GUARANTEE.key(),
             JobOptions.CHECKPOINT_INTERVAL.key(), JobOptions.FLUSH_INTERVAL.key(), JobOptions.BATCH_WAIT.key(),
             JobOptions.CHUNK_SIZE.key(), JobOptions.PREDICTIONS.key(), JobOptions.HOT_STATE_MEMORY.key(),
-            JobOptions.UNWRITTEN_STATE_MEMORY.key());
+            JobOptions.UNWRITTEN_STATE_MEMORY.key(), JobOptions.ENCODER_THREADS.key());
 
     private LatencyBenchCommand() {
     }
@@ -256,13 +256,15 @@ public final class LatencyBenchCommand {
             loadAverage().ifPresent(load -> System.out.println("load average at the start (1, 5, 15 min): " + load));
             System.out.printf(Locale.ROOT, "bench-latency: model %s (E=%d, %d layers), %d streams, %s, %d documents "
                             + "(%,d tokens with separators); delivery-guarantee %s, checkpoint-interval %d ms, "
-                            + "flush-interval %d ms, batch-wait %d ms, chunk-size %d, parallelism %d; broker %s%n",
+                            + "flush-interval %d ms, batch-wait %d ms, chunk-size %d, parallelism %d, encoder-threads %s; "
+                            + "broker %s%n",
                     model.fingerprint(), model.config().embedDim(), model.config().layers(), settings.streams(),
                     settings.maxRate() ? "all at once (--rate max)"
                             : String.format(Locale.ROOT, "%.2f documents/s", settings.rate()),
                     docs.size(), tokens, cfg.deliveryGuarantee(), cfg.checkpointInterval().toMillis(),
                     cfg.flushInterval().toMillis(), cfg.batchWait().toMillis(), cfg.chunkSize(),
-                    settings.parallelism(), kafka instanceof BrokerProcess process
+                    settings.parallelism(), cfg.encoderThreads().configured() == null ? "a share of the cores"
+                            : cfg.encoderThreads().configured(), kafka instanceof BrokerProcess process
                             ? "in a JVM of its own (pid " + process.pid() + ")" : "in this JVM");
 
             Configuration cluster = new Configuration();
@@ -386,8 +388,8 @@ public final class LatencyBenchCommand {
 
     /**
      * Per window of {@code seconds} from {@code start} by send time: documents sent, the p50 and max of their
-     * latencies, the CPU steal over the window (where Linux tells it), and the durations of the checkpoints seen
-     * completing in the window.
+     * latencies, the CPU steal over the window (where Linux tells it), the bytes the checkpoints seen completing in
+     * the window uploaded (incremental: new SST files, compactions' outputs included) and their durations.
      */
     private static void timeline(OutputArrivals arrivals, List<Document> docs, Map<String, Long> sentAt,
             long start, int seconds, CheckpointWatch checkpoints, CpuSteal steal) {
@@ -404,11 +406,11 @@ public final class LatencyBenchCommand {
                     : Optional.of(LatencySummary.of(millis)); // the quantiles of the whole run's report
             OptionalDouble stolen = steal.share(lo, lo + window);
             System.out.printf(Locale.ROOT,
-                    "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  steal %s  checkpoints (ms) %s%n",
+                    "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  steal %s  uploaded %,6.1f MB  checkpoints (ms) %s%n",
                     (from - start) / 1000, millis.length, summary.map(LatencySummary::p50).orElse(0L),
                     summary.map(LatencySummary::max).orElse(0L),
                     stolen.isPresent() ? String.format(Locale.ROOT, "%3.0f%%", 100 * stolen.getAsDouble()) : " n/a",
-                    checkpoints.durationsSeen(lo, lo + window));
+                    checkpoints.uploadedBytesSeen(lo, lo + window) / 1e6, checkpoints.durationsSeen(lo, lo + window));
         }
     }
 

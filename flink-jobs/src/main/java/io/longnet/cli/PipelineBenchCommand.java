@@ -140,9 +140,9 @@ public final class PipelineBenchCommand {
         printBytes("RocksDB's compactions' writes (ticker COMPACT_WRITE_BYTES)", run.compactionBytes(), tokens,
                 keptRowBytes);
         if (run.compactionBytes() == 0) {
-            System.out.printf(Locale.ROOT, "  (no compaction ran: a column family is compacted every %d checkpoints, "
+            System.out.printf(Locale.ROOT, "  (no compaction ran: a column family is compacted every %s checkpoints, "
                     + "so these figures leave compactions out; run more --documents for a steady-state figure)%n",
-                    KeyedStateRocksDbOptions.LEVEL0_COMPACTION_TRIGGER);
+                    java.util.Arrays.toString(KeyedStateRocksDbOptions.LEVEL0_COMPACTION_TRIGGERS));
         }
         printBytes("checkpoints' uploads (sum of each checkpoint's checkpointed size)",
                 run.checkpoints().uploadedBytes(), tokens, keptRowBytes);

@@ -16,9 +16,17 @@ import org.rocksdb.DBOptions;
  * overlap all of level 1 (see {@code operators/STATE-FORMAT.md}). Level 1 holds the open segments' kept rows, up to
  * w_max tokens' worth: at a 2 s interval the compactions wrote 0.94 times the new kept rows, and the uploads
  * 1.89 times (compactions' outputs uploaded again), against 0.09 and 0.83 with this setting ({@code bench-pipeline}).
- * Waiting for {@value #LEVEL0_COMPACTION_TRIGGER} files makes each compaction carry that many checkpoints of new
- * rows against the same level 1, and rows of segments that close within that time (their maps are cleared) are
- * dropped in level 0 without ever being rewritten.
+ * Waiting for about 32 files makes each compaction carry that many checkpoints of new rows against the same level
+ * 1, and rows of segments that close within that time (their maps are cleared) are dropped in level 0 without ever
+ * being rewritten.
+ *
+ * <p>Why the column families wait for different counts ({@link #LEVEL0_COMPACTION_TRIGGERS}, 32 on average): every
+ * checkpoint adds a level-0 file to each column family that changed, and the encoder's branch maps all change at
+ * every checkpoint, so with one count for all they all compacted at the same checkpoint, and the next checkpoint
+ * uploaded all their outputs at once: 150 to 520 MB every 30 s for the docker model at 1 s checkpoints, each time
+ * checkpoints of 1 to 1.8 s and exactly-once outputs up to 5 s late ({@code bench-latency --timeline}). With counts
+ * that share no factor, at most one map's level 1 is uploaded at a checkpoint, and the maps' compactions come at
+ * different checkpoints for minutes on end.
  *
  * <p>The cost: a read of a stream (a reload after eviction, a restore) merges up to that many more files, and level
  * 0 holds up to that many checkpoints of rows that a compaction would already have dropped. Writes are slowed and
@@ -28,12 +36,18 @@ public final class KeyedStateRocksDbOptions implements RocksDBOptionsFactory {
 
     private static final long serialVersionUID = 1L;
 
-    /** Level-0 files that start a compaction of a column family (RocksDB's default is 4). */
-    public static final int LEVEL0_COMPACTION_TRIGGER = 32;
-    /** Level-0 files at which writes are slowed (RocksDB's default is 20, 16 above its trigger). */
-    public static final int LEVEL0_SLOWDOWN_TRIGGER = LEVEL0_COMPACTION_TRIGGER + 16;
-    /** Level-0 files at which writes stop until a compaction is done (RocksDB's default is 36, 32 above). */
-    public static final int LEVEL0_STOP_TRIGGER = LEVEL0_COMPACTION_TRIGGER + 32;
+    /**
+     * Level-0 files that start a compaction of a column family, by the order in which this backend creates them,
+     * round robin (RocksDB's default is 4 for all). Distinct primes: two column families that flush at every
+     * checkpoint compact at the same one only every product of their counts.
+     */
+    public static final int[] LEVEL0_COMPACTION_TRIGGERS = {23, 29, 31, 37, 41};
+    /** Level-0 files above a column family's trigger at which its writes are slowed (RocksDB's default: 16). */
+    public static final int SLOWDOWN_ABOVE_TRIGGER = 16;
+    /** Level-0 files above a column family's trigger at which its writes stop until a compaction is done (32). */
+    public static final int STOP_ABOVE_TRIGGER = 32;
+
+    private int columnFamiliesCreated; // by this instance: each state backend deserializes its own
 
     @Override
     public DBOptions createDBOptions(DBOptions current, Collection<AutoCloseable> handlesToClose) {
@@ -41,10 +55,11 @@ public final class KeyedStateRocksDbOptions implements RocksDBOptionsFactory {
     }
 
     @Override
-    public ColumnFamilyOptions createColumnOptions(ColumnFamilyOptions current,
+    public synchronized ColumnFamilyOptions createColumnOptions(ColumnFamilyOptions current,
             Collection<AutoCloseable> handlesToClose) {
-        return current.setLevel0FileNumCompactionTrigger(LEVEL0_COMPACTION_TRIGGER)
-                .setLevel0SlowdownWritesTrigger(LEVEL0_SLOWDOWN_TRIGGER)
-                .setLevel0StopWritesTrigger(LEVEL0_STOP_TRIGGER);
+        int trigger = LEVEL0_COMPACTION_TRIGGERS[columnFamiliesCreated++ % LEVEL0_COMPACTION_TRIGGERS.length];
+        return current.setLevel0FileNumCompactionTrigger(trigger)
+                .setLevel0SlowdownWritesTrigger(trigger + SLOWDOWN_ABOVE_TRIGGER)
+                .setLevel0StopWritesTrigger(trigger + STOP_ABOVE_TRIGGER);
     }
 }

@@ -29,16 +29,23 @@ class KeyedStateRocksDbOptionsTest {
                 .isInstanceOf(KeyedStateRocksDbOptions.class);
     }
 
+    /** Each new column family takes the next count: the encoder's five branch maps compact at five counts. */
     @Test
-    void compactionWaitsFor32LevelZeroFilesAndWritesSlowAndStopFurtherOn() {
+    void columnFamiliesCompactAtDistinctPrimeCountsInTurnWithWritesSlowedAndStoppedAbove() {
         RocksDB.loadLibrary();
         List<AutoCloseable> handles = new ArrayList<>();
-        try (ColumnFamilyOptions defaults = new ColumnFamilyOptions()) {
-            assertThat(defaults.level0FileNumCompactionTrigger()).as("RocksDB's default").isEqualTo(4);
-            ColumnFamilyOptions options = new KeyedStateRocksDbOptions().createColumnOptions(defaults, handles);
-            assertThat(options.level0FileNumCompactionTrigger()).isEqualTo(32);
-            assertThat(options.level0SlowdownWritesTrigger()).isEqualTo(48);
-            assertThat(options.level0StopWritesTrigger()).isEqualTo(64);
+        KeyedStateRocksDbOptions factory = new KeyedStateRocksDbOptions();
+        List<Integer> triggers = new ArrayList<>();
+        for (int family = 0; family < 7; family++) {
+            try (ColumnFamilyOptions defaults = new ColumnFamilyOptions()) {
+                assertThat(defaults.level0FileNumCompactionTrigger()).as("RocksDB's default").isEqualTo(4);
+                ColumnFamilyOptions options = factory.createColumnOptions(defaults, handles);
+                int trigger = options.level0FileNumCompactionTrigger();
+                triggers.add(trigger);
+                assertThat(options.level0SlowdownWritesTrigger()).isEqualTo(trigger + 16);
+                assertThat(options.level0StopWritesTrigger()).isEqualTo(trigger + 32);
+            }
         }
+        assertThat(triggers).containsExactly(23, 29, 31, 37, 41, 23, 29);
     }
 }
