@@ -23,9 +23,9 @@ import org.rocksdb.DBOptions;
  * <p>Why the column families wait for different counts ({@link #LEVEL0_COMPACTION_TRIGGERS}, 32 on average): every
  * checkpoint adds a level-0 file to each column family that changed, and the encoder's branch maps all change at
  * every checkpoint, so with one count for all they all compacted at the same checkpoint, and the next checkpoint
- * uploaded all their outputs at once: 150 to 520 MB every 30 s for the docker model at 1 s checkpoints, each time
+ * uploaded all their outputs at once: 150 to 525 MB every 30 s for the docker model at 1 s checkpoints, each time
  * checkpoints of 1 to 1.8 s and exactly-once outputs up to 5 s late ({@code bench-latency --timeline}). With
- * distinct primes two maps that flush at every checkpoint reach their counts at the same checkpoint only every
+ * distinct primes two maps that flush at every checkpoint reach their counts at the same checkpoint only about every
  * product of the two (667 checkpoints or more): in the same runs no 10 s window uploaded more than 170 MB, and no
  * checkpoint took more than 0.9 s in two runs of three (2.1 s in the third).
  *
