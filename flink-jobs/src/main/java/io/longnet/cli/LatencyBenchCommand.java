@@ -56,8 +56,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * {@code longnet bench-latency [--rate R|max] [--duration S] [--documents N] [--streams K] [--model DIR]
  * [--parallelism P] [--delivery-guarantee G] [--checkpoint-interval D] [--flush-interval D] [--batch-wait D]
- * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--unwritten-state-memory M] [--encoder-threads T] [--warm-up N]
- * [--warm-up-seconds S] [--timeline S] [--broker in-process|process]}:
+ * [--chunk-size C] [--predictions false] [--hot-state-memory M] [--unwritten-state-memory M] [--encoder-threads T]
+ * [--warm-up N] [--warm-up-seconds S] [--timeline S] [--broker in-process|process]}:
  * the corpus job's end-to-end latency as a consumer of its outputs sees it.
  *
  * <p>An in-process broker and the job on a local MiniCluster (RocksDB, checkpoints). A few warm-up documents per
@@ -256,8 +256,8 @@ public final class LatencyBenchCommand {
             loadAverage().ifPresent(load -> System.out.println("load average at the start (1, 5, 15 min): " + load));
             System.out.printf(Locale.ROOT, "bench-latency: model %s (E=%d, %d layers), %d streams, %s, %d documents "
                             + "(%,d tokens with separators); delivery-guarantee %s, checkpoint-interval %d ms, "
-                            + "flush-interval %d ms, batch-wait %d ms, chunk-size %d, parallelism %d, encoder-threads %s; "
-                            + "broker %s%n",
+                            + "flush-interval %d ms, batch-wait %d ms, chunk-size %d, parallelism %d, "
+                            + "encoder-threads %s; broker %s%n",
                     model.fingerprint(), model.config().embedDim(), model.config().layers(), settings.streams(),
                     settings.maxRate() ? "all at once (--rate max)"
                             : String.format(Locale.ROOT, "%.2f documents/s", settings.rate()),
@@ -406,7 +406,8 @@ public final class LatencyBenchCommand {
                     : Optional.of(LatencySummary.of(millis)); // the quantiles of the whole run's report
             OptionalDouble stolen = steal.share(lo, lo + window);
             System.out.printf(Locale.ROOT,
-                    "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  steal %s  uploaded %,6.1f MB  checkpoints (ms) %s%n",
+                    "  +%4d s  %4d out  p50 %,6d ms  max %,6d ms  steal %s  uploaded %,6.1f MB  checkpoints (ms) "
+                            + "%s%n",
                     (from - start) / 1000, millis.length, summary.map(LatencySummary::p50).orElse(0L),
                     summary.map(LatencySummary::max).orElse(0L),
                     stolen.isPresent() ? String.format(Locale.ROOT, "%3.0f%%", 100 * stolen.getAsDouble()) : " n/a",

@@ -35,6 +35,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -140,9 +141,10 @@ public final class PipelineBenchCommand {
         printBytes("RocksDB's compactions' writes (ticker COMPACT_WRITE_BYTES)", run.compactionBytes(), tokens,
                 keptRowBytes);
         if (run.compactionBytes() == 0) {
-            System.out.printf(Locale.ROOT, "  (no compaction ran: a column family is compacted every %s checkpoints, "
-                    + "so these figures leave compactions out; run more --documents for a steady-state figure)%n",
-                    java.util.Arrays.toString(KeyedStateRocksDbOptions.LEVEL0_COMPACTION_TRIGGERS));
+            System.out.printf(Locale.ROOT, "  (no compaction ran: a column family is compacted every %d to %d "
+                    + "checkpoints, so these figures leave compactions out; run more --documents for a steady-state "
+                    + "figure)%n", Collections.min(KeyedStateRocksDbOptions.LEVEL0_COMPACTION_TRIGGERS),
+                    Collections.max(KeyedStateRocksDbOptions.LEVEL0_COMPACTION_TRIGGERS));
         }
         printBytes("checkpoints' uploads (sum of each checkpoint's checkpointed size)",
                 run.checkpoints().uploadedBytes(), tokens, keptRowBytes);

@@ -49,7 +49,8 @@ class LatencyBenchCommandTest {
         assertThat(max.documents()).isEqualTo(300);
 
         assertThat(settings("--delivery-guarantee", "at-least-once", "--checkpoint-interval", "1 s",
-                "--hot-state-memory", "2 gb", "--unwritten-state-memory", "4 mb", "--encoder-threads", "1").jobOptions())
+                "--hot-state-memory", "2 gb", "--unwritten-state-memory", "4 mb", "--encoder-threads", "1")
+                .jobOptions())
                 .isEqualTo(Map.of("delivery-guarantee", "at-least-once", "checkpoint-interval", "1 s",
                         "hot-state-memory", "2 gb", "unwritten-state-memory", "4 mb", "encoder-threads", "1"));
     }

@@ -29,7 +29,7 @@ class KeyedStateRocksDbOptionsTest {
                 .isInstanceOf(KeyedStateRocksDbOptions.class);
     }
 
-    /** Each new column family takes the next count: the encoder's five branch maps compact at five counts. */
+    /** Each column family asked for takes the next count: five made one after another compact at five counts. */
     @Test
     void columnFamiliesCompactAtDistinctPrimeCountsInTurnWithWritesSlowedAndStoppedAbove() {
         RocksDB.loadLibrary();

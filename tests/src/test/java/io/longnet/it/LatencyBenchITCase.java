@@ -42,8 +42,8 @@ class LatencyBenchITCase {
         assertThat(printed).contains("sending 10 at the rate, not counted (--warm-up-seconds 1)");
         assertThat(printed).containsPattern("job metric documentLatencyMillis .* over 28 documents");
         assertThat(printed).containsPattern("state writes at a barrier \\(no output meanwhile\\) p50 [0-9]+ ms");
-        assertThat(printed).containsPattern("timeline \\(windows of 1 s by send time.*\\n +\\+ +0 s +10 out .* uploaded +"
-                + "[0-9,]+\\.[0-9] MB +checkpoints \\(ms\\) \\[");
+        assertThat(printed).containsPattern("timeline \\(windows of 1 s by send time.*\\n +\\+ +0 s +10 out "
+                + ".* uploaded +[0-9,]+\\.[0-9] MB +checkpoints \\(ms\\) \\[");
         assertThat(printed)
                 .containsPattern("CPU steal \\(.*\\) from the first send to the last output: [0-9]+\\.[0-9]%");
     }
