@@ -46,9 +46,9 @@ public final class KeyedStateRocksDbOptions implements RocksDBOptionsFactory {
     private static final long serialVersionUID = 1L;
 
     /**
-     * Level-0 files that start a compaction of a column family, by the order in which this backend creates them,
-     * round robin (RocksDB's default is 4 for all). Distinct primes: two column families that flush at every
-     * checkpoint compact at the same one only every product of their counts.
+     * Level-0 files that start a compaction of a column family, round robin in the order Flink asks for their
+     * options (RocksDB's default is 4 for all). Distinct primes: two column families that flush at every checkpoint
+     * compact at the same one only about every product of their counts.
      */
     public static final List<Integer> LEVEL0_COMPACTION_TRIGGERS = List.of(23, 29, 31, 37, 41);
     /** Level-0 files above a column family's trigger at which its writes are slowed (RocksDB's default: 16). */
