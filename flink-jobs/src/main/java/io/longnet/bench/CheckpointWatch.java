@@ -15,7 +15,6 @@ public final class CheckpointWatch {
     private final List<Long> millis = new ArrayList<>();
     private final List<Long> seenAt = new ArrayList<>(); // wall clock (ms) of the sample that saw each one
     private final List<Long> sizes = new ArrayList<>(); // checkpointed (incremental) bytes of each one
-    private long uploadedBytes;
     private long completed;
     private long missed;
 
@@ -26,9 +25,7 @@ public final class CheckpointWatch {
             completed = now;
             millis.add((long) CollectingReporter.sum("lastCheckpointDuration"::equals));
             seenAt.add(System.currentTimeMillis());
-            long size = (long) CollectingReporter.sum("lastCheckpointSize"::equals);
-            sizes.add(size);
-            uploadedBytes += size;
+            sizes.add((long) CollectingReporter.sum("lastCheckpointSize"::equals));
         }
     }
 
@@ -44,29 +41,28 @@ public final class CheckpointWatch {
 
     /** The checkpointed sizes of the checkpoints seen, summed: the bytes the checkpoints uploaded. */
     public synchronized long uploadedBytes() {
-        return uploadedBytes;
+        return sizes.stream().mapToLong(Long::longValue).sum();
     }
 
     /** The checkpoints seen between two wall-clock times (ms, [from, to)): their durations in ms, in order. */
     public synchronized List<Long> durationsSeen(long from, long to) {
-        List<Long> in = new ArrayList<>();
-        for (int i = 0; i < seenAt.size(); i++) {
-            if (seenAt.get(i) >= from && seenAt.get(i) < to) {
-                in.add(millis.get(i));
-            }
-        }
-        return in;
+        return seenBetween(millis, from, to);
     }
 
     /** The checkpointed sizes of the checkpoints seen between two wall-clock times (ms, [from, to)), summed. */
     public synchronized long uploadedBytesSeen(long from, long to) {
-        long bytes = 0;
+        return seenBetween(sizes, from, to).stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The entries of {@code perCheckpoint} (one per checkpoint seen) of those seen within [from, to), in order. */
+    private List<Long> seenBetween(List<Long> perCheckpoint, long from, long to) {
+        List<Long> in = new ArrayList<>();
         for (int i = 0; i < seenAt.size(); i++) {
             if (seenAt.get(i) >= from && seenAt.get(i) < to) {
-                bytes += sizes.get(i);
+                in.add(perCheckpoint.get(i));
             }
         }
-        return bytes;
+        return in;
     }
 
     /** The durations of the checkpoints seen, in milliseconds; empty when none was seen. */

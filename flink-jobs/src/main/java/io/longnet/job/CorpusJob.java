@@ -226,8 +226,8 @@ public final class CorpusJob {
     /**
      * A sink with the job's delivery guarantee. Exactly once, its transactional ids are the job's prefix plus
      * {@code name}, taken from a pool that is reused ({@link TransactionNamingStrategy#POOLING}): each subtask holds
-     * as many ids as it has transactions not yet committed, a few. The default strategy names a new id at every checkpoint,
-     * and the brokers keep each one for {@code transactional.id.expiration.ms} (7 days by default): with
+     * as many ids as it has transactions not yet committed, a few. The default strategy names a new id at every
+     * checkpoint, and the brokers keep each one for {@code transactional.id.expiration.ms} (7 days by default): with
      * checkpoints every second and four sinks, 2.4 million ids a week per subtask, in the brokers' memory. After a
      * failure the pool's transactions left open are found by listing the open transactions on the sink's topic
      * (Kafka's ListTransactions and DescribeProducers; on a secured cluster the job's principal needs to be allowed
